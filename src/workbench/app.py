@@ -1,0 +1,101 @@
+"""Composition root and command line: the only module that knows every layer.
+
+The GUI path imports Qt first and defers SQLAlchemy to the database worker, so the window paints
+before the ORM is loaded. Command-line subcommands use the same services as the GUI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from workbench import __version__
+from workbench.paths import default_db_path
+
+PERSPECTIVES = ("am", "rm", "finance", "sales")
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", type=Path, default=None,
+        help=f"SQLite database file (default: {default_db_path()})",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Workbench: accounts, people and interactions for the people who own "
+        "a client after the sale. With no command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    _db_option(parser)
+    parser.add_argument("--lang", choices=("en", "vi"), help="user interface language")
+    parser.add_argument(
+        "--perspective", choices=PERSPECTIVES,
+        help="dock arrangement: am (account manager), rm (relationship manager), finance, sales",
+    )
+    parser.add_argument(
+        "--demo", action="store_true",
+        help="open on a freshly generated demo database (in the data folder)",
+    )
+    parser.add_argument(
+        "--screenshot", type=Path, metavar="OUT.png",
+        help="render the main window at 1600x1000 once data has loaded, save it and exit",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="write a deterministic demo database")
+    demo.add_argument("path", type=Path)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--accounts", type=int, default=60)
+    demo.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    search = sub.add_parser("search", help="quick search over accounts and contacts")
+    search.add_argument("text")
+    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--format", choices=("table", "json"), default="table")
+    _db_option(search)
+
+    imp = sub.add_parser("import", help="import accounts or contacts from a UTF-8 CSV file")
+    imp.add_argument("kind", choices=("accounts", "contacts"))
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    imp.add_argument(
+        "--skip-invalid", action="store_true", help="import the valid rows, report the others"
+    )
+    _db_option(imp)
+
+    exp = sub.add_parser("export", help="export accounts or contacts (the columns import reads)")
+    exp.add_argument("kind", choices=("accounts", "contacts"))
+    exp.add_argument("--format", choices=("csv", "json"), default="csv")
+    exp.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
+    _db_option(exp)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    db: Path = args.db or default_db_path()
+    if args.command is None:
+        from workbench.ui.launch import run_gui
+
+        return run_gui(
+            db=args.db, demo=args.demo, lang=args.lang, perspective=args.perspective,
+            screenshot=args.screenshot,
+        )
+    from workbench.cli import commands
+
+    handlers = {
+        "demo": commands.demo,
+        "search": commands.search,
+        "import": commands.import_,
+        "export": commands.export,
+    }
+    return handlers[args.command](args, db)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

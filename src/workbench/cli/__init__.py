@@ -1,0 +1,1 @@
+"""Command-line subcommands: thin adapters from arguments to services, printing results."""

@@ -1,0 +1,1 @@
+"""Documents and exports (invoices, statements, briefs) come with later capabilities."""

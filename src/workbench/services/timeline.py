@@ -1,0 +1,55 @@
+"""Interactions: log activities with attendees, record and complete commitments."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from workbench.domain.changes import ChangeSet
+from workbench.domain.drafts import ActivityDraft, CommitmentDraft, clean_activity, clean_commitment
+from workbench.services.results import Saved
+from workbench.storage.store import Store
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def log_activity(store: Store, draft: ActivityDraft) -> Saved:
+    values = clean_activity(draft, _now())
+    with store.unit() as uow:
+        activity_id = uow.insert("activities", values)
+        for contact_id in dict.fromkeys(draft.contact_ids):
+            uow.insert("activity_attendees", {"activity_id": activity_id, "contact_id": contact_id})
+        if values["owner_id"]:
+            uow.insert(
+                "activity_attendees", {"activity_id": activity_id, "user_id": values["owner_id"]}
+            )
+        return Saved(activity_id, uow.commit())
+
+
+def add_commitment(store: Store, draft: CommitmentDraft) -> Saved:
+    values = clean_commitment(draft)
+    with store.unit() as uow:
+        cid = uow.insert("commitments", values)
+        return Saved(cid, uow.commit())
+
+
+def complete_commitment(store: Store, commitment_id: str) -> ChangeSet:
+    with store.unit() as uow:
+        uow.update("commitments", commitment_id, {"status": "done", "done_at": _now()})
+        return uow.commit()
+
+
+def complete_activity(store: Store, activity_id: str) -> ChangeSet:
+    """A planned meeting or task took place."""
+    with store.unit() as uow:
+        uow.update("activities", activity_id, {"status": "done"})
+        return uow.commit()
+
+
+def archive_item(store: Store, table: str, row_id: str) -> ChangeSet:
+    if table not in ("activities", "commitments"):
+        raise ValueError(table)
+    with store.unit() as uow:
+        uow.archive(table, row_id)
+        return uow.commit()

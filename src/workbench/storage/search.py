@@ -1,0 +1,151 @@
+"""The quick-search index: one folded document per account and contact, queried with FTS5.
+
+Why fold in Python: FTS5's `remove_diacritics` does not fold `đ`, so `dang` would miss `Đặng`.
+`fold()` from the domain does it, and the same function folds the query.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from workbench.domain.names import NameOrder, PersonName
+from workbench.domain.records import SearchHit
+from workbench.domain.text import digits_only, fold, search_tokens
+from workbench.storage.tables import Account, Contact, Position
+
+_PHONEISH = re.compile(r"^[\d\s+().\-]+$")
+
+
+def _phone_terms(e164: str) -> list[str]:
+    """Digits of a phone as typed in both ways: `84912345678` and national `0912345678`."""
+    digits = digits_only(e164)
+    terms = [digits] if digits else []
+    if e164.startswith("+84") and len(digits) > 2:
+        terms.append("0" + digits[2:])
+    return terms
+
+
+def _tax_terms(code: str) -> list[str]:
+    digits = digits_only(code)
+    terms = [fold(code)] if code else []
+    if digits:
+        terms.append(digits)
+        if len(digits) == 13:
+            terms.append(digits[:10])
+    return terms
+
+
+def _upsert(session: Session, kind: str, ref_id: str, title: str, sub: str, body: str) -> None:
+    session.execute(
+        text(
+            "INSERT INTO search_docs(kind, ref_id, title, subtitle, body) "
+            "VALUES (:k, :r, :t, :s, :b) ON CONFLICT(ref_id) DO UPDATE SET "
+            "title=excluded.title, subtitle=excluded.subtitle, body=excluded.body"
+        ),
+        {"k": kind, "r": ref_id, "t": title, "s": sub, "b": body},
+    )
+
+
+def _remove(session: Session, ref_ids: Iterable[str]) -> None:
+    for ref_id in ref_ids:
+        session.execute(text("DELETE FROM search_docs WHERE ref_id = :r"), {"r": ref_id})
+
+
+def index_accounts(session: Session, ids: Iterable[str]) -> None:
+    ids = list(ids)
+    if not ids:
+        return
+    rows = session.scalars(select(Account).where(Account.id.in_(ids))).all()
+    for acc in rows:
+        if acc.deleted_at is not None:
+            _remove(session, [acc.id])
+            continue
+        terms = [fold(acc.name), *_tax_terms(acc.tax_code), fold(acc.email), fold(acc.city)]
+        terms += _phone_terms(acc.phone)
+        sub = " · ".join(p for p in (acc.city, acc.tax_code) if p)
+        _upsert(session, "account", acc.id, acc.name, sub, " ".join(t for t in terms if t))
+
+
+def contact_display_name(c: Contact) -> str:
+    return PersonName(c.family_name, c.middle_name, c.given_name, NameOrder(c.name_order)).display()
+
+
+def index_contacts(session: Session, ids: Iterable[str]) -> None:
+    ids = list(ids)
+    if not ids:
+        return
+    contacts = session.scalars(select(Contact).where(Contact.id.in_(ids))).all()
+    current = session.execute(
+        select(Position.contact_id, Position.title, Account.name)
+        .join(Account, Account.id == Position.account_id)
+        .where(
+            Position.contact_id.in_(ids),
+            Position.deleted_at.is_(None),
+            Position.end_date.is_(None),
+        )
+    ).all()
+    where: dict[str, str] = {}
+    for contact_id, title, account_name in current:
+        where.setdefault(contact_id, ", ".join(p for p in (title, account_name) if p))
+    for c in contacts:
+        if c.deleted_at is not None:
+            _remove(session, [c.id])
+            continue
+        name = contact_display_name(c)
+        terms = [fold(name), fold(c.email), *_tax_terms(c.tax_code)]
+        terms += _phone_terms(c.phone) + _phone_terms(c.mobile)
+        sub = " · ".join(p for p in (where.get(c.id, ""), c.email) if p)
+        _upsert(session, "contact", c.id, name, sub, " ".join(t for t in terms if t))
+
+
+def fts_query(user_text: str) -> str | None:
+    """The FTS5 MATCH expression for what the user typed: every token as a prefix, ANDed.
+
+    Phone-like input ("0912 345 6") is one digit run, so a number typed with spaces still
+    matches the stored digits. Tokens are quoted, so FTS syntax in the input is inert.
+    """
+    if _PHONEISH.match(user_text) and sum(ch.isdigit() for ch in user_text) >= 3:
+        tokens = [digits_only(user_text)]
+    else:
+        tokens = search_tokens(user_text)
+    tokens = [t for t in tokens if t]
+    if not tokens:
+        return None
+    return " AND ".join(f'"{t}"*' for t in tokens)
+
+
+def search(session: Session, user_text: str, limit: int = 20, kind: str | None = None) -> list[SearchHit]:
+    """Accounts and contacts matching every typed token; accounts first, best match first."""
+    query = fts_query(user_text)
+    if query is None:
+        return []
+    kind_sql = " AND d.kind = :kind" if kind else ""
+    rows = session.execute(
+        text(
+            "SELECT d.kind, d.ref_id, d.title, d.subtitle FROM search_fts f "
+            "JOIN search_docs d ON d.rowid = f.rowid "
+            f"WHERE search_fts MATCH :q{kind_sql} "
+            "ORDER BY d.kind = 'contact', f.rank LIMIT :n"
+        ),
+        {"q": query, "n": limit, "kind": kind},
+    ).all()
+    return [SearchHit(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def matching_ids(session: Session, user_text: str, kind: str) -> list[str] | None:
+    """All ids of one kind matching the text (for dock filters); None when the text is empty."""
+    query = fts_query(user_text)
+    if query is None:
+        return None
+    rows = session.execute(
+        text(
+            "SELECT d.ref_id FROM search_fts f JOIN search_docs d ON d.rowid = f.rowid "
+            "WHERE search_fts MATCH :q AND d.kind = :kind"
+        ),
+        {"q": query, "kind": kind},
+    ).all()
+    return [r[0] for r in rows]

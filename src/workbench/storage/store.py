@@ -1,0 +1,220 @@
+"""The local store: one SQLite file, opened once, and units of work over it.
+
+Why a unit of work with generic `insert/update/archive` by table name: services stay free of
+SQLAlchemy, every write passes the same path (where change capture and the search index are kept
+in step), and what leaves storage is plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from workbench.domain.changes import ChangeSet, Op, RowChange
+from workbench.storage import capture, search
+from workbench.storage.engine import make_engine
+from workbench.storage.migrate import upgrade
+from workbench.storage.queries import Queries
+from workbench.storage.tables import (
+    SYNCED_TABLES,
+    Account,
+    Activity,
+    Commitment,
+    Contact,
+    Holding,
+    Opportunity,
+    Position,
+    Setting,
+    Synced,
+)
+from workbench.domain.text import fold
+
+
+class RowNotFoundError(LookupError):
+    """The row does not exist (or is archived where a live row was needed)."""
+
+
+class Store:
+    """One open database file. Thread-safe to share; each unit of work owns one Session."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = make_engine(self.path)
+        self.backup_made: Path | None = upgrade(self.engine, self.path)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def read(self) -> Iterator[Queries]:
+        """A read-only view for one user event; no change capture."""
+        with self._sessions() as session:
+            yield Queries(session)
+
+    @contextmanager
+    def unit(self) -> Iterator[UnitOfWork]:
+        """A unit of work: commit it with `uow.commit()`; leaving without commit rolls back."""
+        with self._sessions() as session:
+            capture.install(session)
+            yield UnitOfWork(session)
+
+    def setting(self, key: str, default: str = "") -> str:
+        with self._sessions() as session:
+            row = session.get(Setting, key)
+            return row.value if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self._sessions.begin() as session:
+            session.merge(Setting(key=key, value=value))
+
+
+def _account_of(session: Session, change: RowChange) -> str | None:
+    """The account whose derived views a row change affects (for change fan-out)."""
+    model = SYNCED_TABLES[change.table]
+    if model is Account:
+        return change.row_id
+    if model in (Position, Holding, Opportunity, Activity, Commitment):
+        obj = session.get(model, change.row_id)
+        return getattr(obj, "account_id", None) if obj is not None else None
+    return None
+
+
+class UnitOfWork:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.q = Queries(session)
+        self._changes: list[RowChange] = []
+
+    def _model(self, table: str) -> type[Synced]:
+        try:
+            return SYNCED_TABLES[table]
+        except KeyError:
+            raise ValueError(f"unknown table {table}") from None
+
+    def _load(self, table: str, row_id: str) -> Synced:
+        obj = self.session.get(self._model(table), row_id)
+        if obj is None:
+            raise RowNotFoundError(f"{table} {row_id} not found")
+        return obj
+
+    def insert(self, table: str, values: Mapping[str, Any]) -> str:
+        model = self._model(table)
+        obj = model(**values)
+        _keep_derived(obj)
+        self.session.add(obj)
+        self.session.flush()
+        return obj.id
+
+    def update(self, table: str, row_id: str, values: Mapping[str, Any]) -> None:
+        obj = self._load(table, row_id)
+        columns = {c.key for c in inspect(type(obj)).column_attrs}
+        for key, value in values.items():
+            if key not in columns or key in ("id", "created_at", "updated_at", "row_seq"):
+                raise ValueError(f"{table}.{key} cannot be set")
+            setattr(obj, key, value)
+        _keep_derived(obj)
+        self.session.flush()
+
+    def archive(self, table: str, row_id: str) -> None:
+        obj = self._load(table, row_id)
+        if obj.deleted_at is None:
+            obj.deleted_at = capture.utcnow()
+            self.session.flush()
+
+    def restore(self, table: str, row_id: str) -> None:
+        obj = self._load(table, row_id)
+        if obj.deleted_at is not None:
+            obj.deleted_at = None
+            self.session.flush()
+
+    def values(self, table: str, row_id: str) -> dict[str, Any]:
+        obj = self._load(table, row_id)
+        return {c.key: getattr(obj, c.key) for c in inspect(type(obj)).column_attrs}
+
+    def ids_where(self, table: str, **equals: Any) -> list[str]:
+        model = self._model(table)
+        stmt = select(model.id).where(model.deleted_at.is_(None))
+        for key, value in equals.items():
+            stmt = stmt.where(getattr(model, key) == value)
+        return list(self.session.scalars(stmt))
+
+    def commit(self) -> ChangeSet:
+        """Commit, keeping the search index in step; returns everything this unit changed."""
+        self.session.flush()
+        rows = capture.drain(self.session)
+        accounts = {a for r in rows if (a := _account_of(self.session, r))}
+        self._reindex(rows)
+        self.session.commit()
+        return ChangeSet(tuple(rows), frozenset(accounts))
+
+    def _reindex(self, rows: list[RowChange]) -> None:
+        account_ids = {r.row_id for r in rows if r.table == "accounts"}
+        contact_ids = {r.row_id for r in rows if r.table == "contacts"}
+        for r in rows:
+            if r.table == "positions":
+                pos = self.session.get(Position, r.row_id)
+                if pos is not None:
+                    contact_ids.add(pos.contact_id)
+        if "accounts" in {r.table for r in rows}:
+            # An account's new name shows in its contacts' subtitles.
+            contact_ids.update(
+                self.session.scalars(
+                    select(Position.contact_id).where(
+                        Position.account_id.in_(
+                            [r.row_id for r in rows if r.table == "accounts" and "name" in r.after]
+                        )
+                    )
+                )
+            )
+        search.index_accounts(self.session, account_ids)
+        search.index_contacts(self.session, contact_ids)
+        capture.drain(self.session)  # search_docs is local-only; nothing to capture
+
+    def apply_inverse(self, changes: ChangeSet) -> None:
+        """Undo: apply the inverse of a committed change set (newest first)."""
+        for r in changes.inverse():
+            if r.op is Op.ARCHIVE:
+                self.archive(r.table, r.row_id)
+            elif r.op is Op.RESTORE:
+                self.restore(r.table, r.row_id)
+            else:
+                self.update(r.table, r.row_id, _from_plain(self._model(r.table), r.after))
+
+
+def _from_plain(model: type[Synced], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn captured ISO strings back into dates for date/datetime columns."""
+    from datetime import date, datetime
+
+    out: dict[str, Any] = {}
+    columns = {c.key: c for c in inspect(model).column_attrs}
+    for key, value in values.items():
+        if isinstance(value, str) and key in columns:
+            py = columns[key].columns[0].type.python_type
+            if py is datetime:
+                value = datetime.fromisoformat(value)
+            elif py is date:
+                value = date.fromisoformat(value)
+        out[key] = value
+    return out
+
+
+def _keep_derived(obj: Synced) -> None:
+    """Columns derived from others (folded names, sort keys) are kept here, in one place."""
+    from workbench.domain.names import NameOrder, PersonName
+
+    if isinstance(obj, Account):
+        obj.name_folded = fold(obj.name)
+    elif isinstance(obj, Contact):
+        name = PersonName(
+            obj.family_name or "", obj.middle_name or "", obj.given_name or "",
+            NameOrder(obj.name_order or NameOrder.FAMILY_FIRST),
+        )
+        obj.sort_given = "\x1f".join(name.sort_key("vi"))
+        obj.sort_family = "\x1f".join(name.sort_key("en"))

@@ -1,0 +1,217 @@
+"""ORM tables of the local store (DESIGN §3).
+
+Every synced table carries the common columns from `Synced`: a device-made UUIDv7 id, UTC
+timestamps, a tombstone (`deleted_at`: nothing synced is hard-deleted) and `row_seq`, the server
+sequence the row was last synced at (SYNC.md §1.4). Enumerations are stored as their string
+values so the file stays readable by any SQLite tool.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from workbench.domain.ids import new_id
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Synced:
+    """Columns every synced table has."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    row_seq: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class User(Synced, Base):
+    __tablename__ = "users"
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class Account(Synced, Base):
+    __tablename__ = "accounts"
+    name: Mapped[str] = mapped_column(String(200))
+    name_folded: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="company")
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    tier: Mapped[str] = mapped_column(String(16), default="core", index=True)
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    tax_code: Mapped[str] = mapped_column(String(40), default="")
+    tax_code_kind: Mapped[str] = mapped_column(String(8), default="")
+    industry: Mapped[str] = mapped_column(String(80), default="")
+    city: Mapped[str] = mapped_column(String(80), default="")
+    country: Mapped[str] = mapped_column(String(2), default="VN")
+    address: Mapped[str] = mapped_column(Text, default="")
+    website: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    currency: Mapped[str] = mapped_column(String(3), default="VND")
+    payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
+    credit_limit_minor: Mapped[int | None] = mapped_column(Integer, default=None)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class AccountTeamMember(Synced, Base):
+    __tablename__ = "account_team"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class Contact(Synced, Base):
+    __tablename__ = "contacts"
+    family_name: Mapped[str] = mapped_column(String(80), default="")
+    middle_name: Mapped[str] = mapped_column(String(80), default="")
+    given_name: Mapped[str] = mapped_column(String(80))
+    name_order: Mapped[str] = mapped_column(String(16), default="family_first")
+    # Folded sort keys, kept in step by the repository, so big lists sort in SQL on an index.
+    sort_given: Mapped[str] = mapped_column(String(250), index=True, default="")
+    sort_family: Mapped[str] = mapped_column(String(250), index=True, default="")
+    email: Mapped[str] = mapped_column(String(254), default="", index=True)
+    phone: Mapped[str] = mapped_column(String(20), default="", index=True)
+    mobile: Mapped[str] = mapped_column(String(20), default="", index=True)
+    birthday: Mapped[date | None] = mapped_column(Date, default=None)
+    language: Mapped[str] = mapped_column(String(8), default="vi")
+    tax_code: Mapped[str] = mapped_column(String(40), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class Position(Synced, Base):
+    """A person's dated role at an account; people change jobs, positions keep the history."""
+
+    __tablename__ = "positions"
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120), default="")
+    department: Mapped[str] = mapped_column(String(120), default="")
+    reports_to_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id"), default=None)
+    stakeholder_role: Mapped[str] = mapped_column(String(20), default="user")
+    influence: Mapped[int] = mapped_column(Integer, default=3)
+    stance: Mapped[str] = mapped_column(String(12), default="neutral")
+    strength: Mapped[int] = mapped_column(Integer, default=2)
+    colleague_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    start_date: Mapped[date | None] = mapped_column(Date, default=None)
+    end_date: Mapped[date | None] = mapped_column(Date, default=None)
+
+
+class Product(Synced, Base):
+    __tablename__ = "products"
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    product_line: Mapped[str] = mapped_column(String(80))
+    recurring: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Holding(Synced, Base):
+    __tablename__ = "holdings"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), index=True)
+    start_date: Mapped[date | None] = mapped_column(Date, default=None)
+    end_date: Mapped[date | None] = mapped_column(Date, default=None)
+    annual_value_minor: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="VND")
+    usage_level: Mapped[str] = mapped_column(String(8), default="medium")
+
+
+class Opportunity(Synced, Base):
+    __tablename__ = "opportunities"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(12), default="new")
+    stage: Mapped[str] = mapped_column(String(12), default="qualify")
+    amount_minor: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="VND")
+    probability: Mapped[int] = mapped_column(Integer, default=10)
+    close_date: Mapped[date | None] = mapped_column(Date, default=None)
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class Activity(Synced, Base):
+    __tablename__ = "activities"
+    __table_args__ = (Index("ix_activities_account_when", "account_id", "occurred_at"),)
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(10), default="done")
+    subject: Mapped[str] = mapped_column(String(200))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    due_date: Mapped[date | None] = mapped_column(Date, default=None)
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    next_step: Mapped[str] = mapped_column(Text, default="")
+
+
+class ActivityAttendee(Synced, Base):
+    """Who was in the room: a client contact or one of our users."""
+
+    __tablename__ = "activity_attendees"
+    activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id"), index=True)
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class Commitment(Synced, Base):
+    """What we promised, to whom, by when; usually made in a meeting."""
+
+    __tablename__ = "commitments"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    activity_id: Mapped[str | None] = mapped_column(ForeignKey("activities.id"), default=None)
+    description: Mapped[str] = mapped_column(Text)
+    to_contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id"), default=None)
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    due_date: Mapped[date | None] = mapped_column(Date, default=None)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    done_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
+class Setting(Base):
+    """Local-only key/value settings of this database (current user, demo flag, ...)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+
+
+SYNCED_TABLES: dict[str, type[Synced]] = {
+    cls.__tablename__: cls  # type: ignore[attr-defined]
+    for cls in (
+        User,
+        Account,
+        AccountTeamMember,
+        Contact,
+        Position,
+        Product,
+        Holding,
+        Opportunity,
+        Activity,
+        ActivityAttendee,
+        Commitment,
+    )
+}

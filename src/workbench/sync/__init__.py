@@ -1,0 +1,1 @@
+"""Team sync (see shared/SYNC.md) arrives with the sync capability."""
