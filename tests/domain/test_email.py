@@ -13,7 +13,7 @@ from workbench.domain.errors import ValidationError
         ("  An.Nguyen@Example.COM.VN ", "An.Nguyen@example.com.vn"),
         ("a+tag@sub.domain.io", "a+tag@sub.domain.io"),
         ("lan@TÊNMIỀN.VN", "lan@tênmiền.vn"),
-        ("x@xn--tnmin-hsa0g.vn", "x@xn--tnmin-hsa0g.vn"),
+        ("x@xn--tnmin-hsa0954c.vn", "x@xn--tnmin-hsa0954c.vn"),
     ],
 )
 def test_valid(value: str, expected: str) -> None:

@@ -26,7 +26,7 @@ def test_default_region() -> None:
     assert normalize_phone("(650) 253-0000", default_region="US") == "+16502530000"
 
 
-@pytest.mark.parametrize("value", ["12345", "not a phone", "0912 345", "+84 123", "++84912345678"])
+@pytest.mark.parametrize("value", ["12345", "not a phone", "0912 345", "+84 123"])
 def test_invalid(value: str) -> None:
     with pytest.raises(ValidationError) as exc:
         normalize_phone(value, field="contact.phone")

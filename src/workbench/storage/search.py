@@ -55,10 +55,26 @@ def _remove(session: Session, ref_ids: Iterable[str]) -> None:
         session.execute(text("DELETE FROM search_docs WHERE ref_id = :r"), {"r": ref_id})
 
 
+CHUNK = 5000
+
+
+def _chunks(ids: Iterable[str]) -> Iterable[list[str]]:
+    items = list(ids)
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
 def index_accounts(session: Session, ids: Iterable[str]) -> None:
-    ids = list(ids)
-    if not ids:
-        return
+    for chunk in _chunks(ids):
+        _index_accounts(session, chunk)
+
+
+def index_contacts(session: Session, ids: Iterable[str]) -> None:
+    for chunk in _chunks(ids):
+        _index_contacts(session, chunk)
+
+
+def _index_accounts(session: Session, ids: list[str]) -> None:
     rows = session.scalars(select(Account).where(Account.id.in_(ids))).all()
     for acc in rows:
         if acc.deleted_at is not None:
@@ -74,10 +90,7 @@ def contact_display_name(c: Contact) -> str:
     return PersonName(c.family_name, c.middle_name, c.given_name, NameOrder(c.name_order)).display()
 
 
-def index_contacts(session: Session, ids: Iterable[str]) -> None:
-    ids = list(ids)
-    if not ids:
-        return
+def _index_contacts(session: Session, ids: list[str]) -> None:
     contacts = session.scalars(select(Contact).where(Contact.id.in_(ids))).all()
     current = session.execute(
         select(Position.contact_id, Position.title, Account.name)

@@ -12,10 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, insert, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workbench.domain.changes import ChangeSet, Op, RowChange
+from workbench.domain.ids import new_id
 from workbench.storage import capture, search
 from workbench.storage.engine import make_engine
 from workbench.storage.migrate import upgrade
@@ -78,6 +79,8 @@ class Store:
 def _account_of(session: Session, change: RowChange) -> str | None:
     """The account whose derived views a row change affects (for change fan-out)."""
     model = SYNCED_TABLES[change.table]
+    if change.after.get("account_id"):
+        return str(change.after["account_id"])
     if model is Account:
         return change.row_id
     if model in (Position, Holding, Opportunity, Activity, Commitment):
@@ -111,6 +114,33 @@ class UnitOfWork:
         self.session.add(obj)
         self.session.flush()
         return obj.id
+
+    def insert_many(self, table: str, rows: list[dict[str, Any]]) -> list[str]:
+        """Insert many rows in one statement (demo data, imports): the same capture and
+        derived columns as `insert`, without one flush per row. Returns the new ids."""
+        model = self._model(table)
+        now = capture.utcnow()
+        ids: list[str] = []
+        prepared: list[dict[str, Any]] = []
+        for values in rows:
+            obj = model(**values)
+            _keep_derived(obj)
+            obj.id = obj.id or new_id()
+            obj.created_at = obj.created_at or now
+            obj.updated_at = obj.updated_at or now
+            row = {c.key: getattr(obj, c.key) for c in inspect(model).column_attrs}
+            for c in inspect(model).column_attrs:
+                column = c.columns[0]
+                if row[c.key] is None and column.default is not None and column.default.is_scalar:
+                    row[c.key] = column.default.arg
+            prepared.append(row)
+            ids.append(obj.id)
+        if prepared:
+            self.session.execute(insert(model), prepared)
+            self._changes.extend(
+                RowChange(table, r["id"], Op.INSERT, {}, _bulk_after(r)) for r in prepared
+            )
+        return ids
 
     def update(self, table: str, row_id: str, values: Mapping[str, Any]) -> None:
         obj = self._load(table, row_id)
@@ -148,7 +178,8 @@ class UnitOfWork:
     def commit(self) -> ChangeSet:
         """Commit, keeping the search index in step; returns everything this unit changed."""
         self.session.flush()
-        rows = capture.drain(self.session)
+        rows = self._changes + capture.drain(self.session)
+        self._changes = []
         accounts = {a for r in rows if (a := _account_of(self.session, r))}
         self._reindex(rows)
         self.session.commit()
@@ -158,19 +189,19 @@ class UnitOfWork:
         account_ids = {r.row_id for r in rows if r.table == "accounts"}
         contact_ids = {r.row_id for r in rows if r.table == "contacts"}
         for r in rows:
-            if r.table == "positions":
+            if r.table == "positions" and r.after.get("contact_id"):
+                contact_ids.add(str(r.after["contact_id"]))
+            elif r.table == "positions":
                 pos = self.session.get(Position, r.row_id)
                 if pos is not None:
                     contact_ids.add(pos.contact_id)
-        if "accounts" in {r.table for r in rows}:
+        renamed = [r.row_id for r in rows if r.table == "accounts" and r.op is Op.UPDATE
+                   and "name" in r.after]
+        if renamed:
             # An account's new name shows in its contacts' subtitles.
             contact_ids.update(
                 self.session.scalars(
-                    select(Position.contact_id).where(
-                        Position.account_id.in_(
-                            [r.row_id for r in rows if r.table == "accounts" and "name" in r.after]
-                        )
-                    )
+                    select(Position.contact_id).where(Position.account_id.in_(renamed))
                 )
             )
         search.index_accounts(self.session, account_ids)
@@ -186,6 +217,11 @@ class UnitOfWork:
                 self.restore(r.table, r.row_id)
             else:
                 self.update(r.table, r.row_id, _from_plain(self._model(r.table), r.after))
+
+
+def _bulk_after(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What a bulk insert records per row: enough to route it, not a copy of every value."""
+    return {k: row[k] for k in ("account_id", "contact_id") if row.get(k)}
 
 
 def _from_plain(model: type[Synced], values: Mapping[str, Any]) -> dict[str, Any]:
