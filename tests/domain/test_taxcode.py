@@ -52,7 +52,9 @@ def test_empty() -> None:
     assert _codes(exc) == ["tax_code.empty"]
 
 
-@pytest.mark.parametrize("value", ["123", "01001091061", "abcdefghij", "0100109106-01", "٠١٠٠١٠٩١٠٦"])
+@pytest.mark.parametrize(
+    "value", ["123", "01001091061", "abcdefghij", "0100109106-01", "٠١٠٠١٠٩١٠٦"]
+)
 def test_bad_shape(value: str) -> None:
     with pytest.raises(ValidationError) as exc:
         validate_tax_code(value)

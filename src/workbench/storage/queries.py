@@ -450,3 +450,128 @@ class Queries:
 
     def last_write(self) -> datetime | None:
         return self.session.scalar(select(func.max(Account.updated_at)))
+
+    # -- import and export (services.transfer) -----------------------------------------------
+    def existing_ids(self, table: str, ids: list[str]) -> set[str]:
+        """Which of `ids` are rows of `table` ("accounts" or "contacts"), archived ones included.
+
+        Archived rows count because an id is never reused: importing a row with an archived
+        row's id would collide with it in the file and, later, on the sync server.
+        """
+        model: Any = {"accounts": Account, "contacts": Contact}[table]
+        found: set[str] = set()
+        unique = sorted(set(ids))
+        for start in range(0, len(unique), 500):  # stay far below SQLite's variable limit
+            chunk = unique[start : start + 500]
+            found.update(self.session.scalars(select(model.id).where(model.id.in_(chunk))))
+        return found
+
+    def account_export_page(self, after_id: str = "", limit: int = 1000) -> list[dict[str, Any]]:
+        """Live accounts after `after_id` in id order, with every column export writes.
+
+        Keyset paging (not OFFSET) so the last page of a big export costs what the first does;
+        id order is creation order (UUIDv7), stable between runs. The owner's e-mail is joined
+        in (archived users too) because users are matched by e-mail on import.
+        """
+        rows = self.session.execute(
+            select(Account, User.email)
+            .outerjoin(User, User.id == Account.owner_id)
+            .where(Account.deleted_at.is_(None), Account.id > after_id)
+            .order_by(Account.id)
+            .limit(limit)
+        ).all()
+        return [
+            {
+                "id": a.id,
+                "name": a.name,
+                "kind": a.kind,
+                "tier": a.tier,
+                "parent_id": a.parent_id,
+                "owner_email": email,
+                "tax_code": a.tax_code,
+                "tax_code_kind": a.tax_code_kind,
+                "industry": a.industry,
+                "city": a.city,
+                "country": a.country,
+                "address": a.address,
+                "website": a.website,
+                "phone": a.phone,
+                "email": a.email,
+                "currency": a.currency,
+                "payment_terms_days": a.payment_terms_days,
+                "notes": a.notes,
+            }
+            for a, email in rows
+        ]
+
+    def contact_export_page(self, after_id: str = "", limit: int = 1000) -> list[dict[str, Any]]:
+        """Live contacts after `after_id` in id order, each with one current position.
+
+        The current position is the open one (no end date) with the latest start date, as in the
+        edit dialog, and the oldest of those on a tie so the choice is stable between runs. Its
+        account's name comes along (archived accounts too) so whoever edits the file can see
+        where the contact works.
+        """
+        pos = (
+            select(
+                Position.contact_id,
+                Position.account_id,
+                Position.title,
+                Position.department,
+                Position.stakeholder_role,
+                Position.influence,
+                Position.stance,
+                Position.strength,
+                func.row_number()
+                .over(
+                    partition_by=Position.contact_id,
+                    order_by=(Position.start_date.desc(), Position.id),
+                )
+                .label("rn"),
+            )
+            .where(Position.deleted_at.is_(None), Position.end_date.is_(None))
+            .subquery()
+        )
+        page = (
+            select(Contact.id)
+            .where(Contact.deleted_at.is_(None), Contact.id > after_id)
+            .order_by(Contact.id)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        rows = self.session.execute(
+            select(Contact, pos, Account.name)
+            .outerjoin(pos, and_(pos.c.contact_id == Contact.id, pos.c.rn == 1))
+            .outerjoin(Account, Account.id == pos.c.account_id)
+            .where(Contact.id.in_(page))
+            .order_by(Contact.id)
+        ).all()
+        out: list[dict[str, Any]] = []
+        for row in rows:
+            c: Contact = row[0]
+            p = row._mapping
+            out.append(
+                {
+                    "id": c.id,
+                    "family_name": c.family_name,
+                    "middle_name": c.middle_name,
+                    "given_name": c.given_name,
+                    "name_order": c.name_order,
+                    "email": c.email,
+                    "phone": c.phone,
+                    "mobile": c.mobile,
+                    "birthday": c.birthday,
+                    "language": c.language,
+                    "tax_code": c.tax_code,
+                    "notes": c.notes,
+                    "account_id": p[pos.c.account_id],
+                    "account_name": p[Account.name],
+                    "title": p[pos.c.title],
+                    "department": p[pos.c.department],
+                    "stakeholder_role": p[pos.c.stakeholder_role],
+                    "influence": p[pos.c.influence],
+                    "stance": p[pos.c.stance],
+                    "strength": p[pos.c.strength],
+                }
+            )
+        return out

@@ -1,0 +1,39 @@
+"""The dock registry: each dock declared once with a stable id, title, area and perspectives.
+
+The main window builds docks from this list and nothing else; docks never reach into the window
+or each other (they talk through the change hub).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+
+from workbench.ui.context import AppContext
+from workbench.ui.panel import Panel
+
+AREA = Qt.DockWidgetArea
+
+
+@dataclass(frozen=True)
+class DockSpec:
+    object_name: str  # stable, untranslated: saved layouts refer to it
+    title: str  # English source; translated when the dock is built
+    shortcut: str
+    factory: Callable[[AppContext], Panel]
+
+
+def dock_specs() -> list[DockSpec]:
+    from workbench.ui.docks.account import AccountPanel
+    from workbench.ui.docks.accounts import AccountsPanel
+    from workbench.ui.docks.contacts import ContactsPanel
+    from workbench.ui.docks.timeline import TimelinePanel
+
+    return [
+        DockSpec("dock.accounts", "Accounts", "Alt+1", AccountsPanel),
+        DockSpec("dock.contacts", "Contacts", "Alt+2", ContactsPanel),
+        DockSpec("dock.account", "Account", "Alt+3", AccountPanel),
+        DockSpec("dock.timeline", "Timeline", "Alt+4", TimelinePanel),
+    ]
