@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from workbench.domain.errors import FieldError, ValidationError
-from workbench.domain.text import fold
+from workbench.domain.text import fold, vietnamese_collation_key
 
 MAX_NAME_PART = 80
 
@@ -71,6 +71,8 @@ class PersonName:
         """
         if _is_vietnamese(locale):
             parts = [self.given, self.family, self.middle]
+            nfc = [unicodedata.normalize("NFC", p) for p in parts]
+            return (*(vietnamese_collation_key(p) for p in nfc), *nfc)
         else:
             parts = [self.family or self.given, self.given, self.middle]
         nfc = [unicodedata.normalize("NFC", p) for p in parts]

@@ -62,3 +62,34 @@ def digits_only(text: str) -> str:
     converted rather than dropped, so a pasted number keeps all its digits.
     """
     return "".join(str(unicodedata.decimal(ch)) for ch in text if ch.isdecimal())
+
+
+# Vietnamese alphabetical order: the letters with breve, circumflex, horn and stroke are
+# letters of their own (a < ă < â < b < c < d < đ < ...); tone marks only break ties.
+_VI_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_VI_RANK = {ch: chr(0x21 + i) for i, ch in enumerate(_VI_ALPHABET)}
+_TONES = {"\u0300": "1", "\u0309": "2", "\u0303": "3", "\u0301": "4", "\u0323": "5"}
+_LETTER_MARKS = {"\u0306", "\u0302", "\u031b"}  # breve, circumflex, horn: part of the letter
+
+
+def vietnamese_collation_key(text: str) -> str:
+    """A string whose plain (binary) order is Vietnamese dictionary order.
+
+    Why: SQLite sorts by bytes and ICU is not a dependency; `fold()` would put "Đức" before
+    "Dũng" (both become "du..."), but Vietnamese readers expect every d-word before every đ-word.
+    Base letters map to their alphabet rank; the tones (unmarked, huyền, hỏi, ngã, sắc, nặng)
+    follow after a separator so they only decide between otherwise equal words.
+    """
+    letters: list[str] = []
+    tones: list[str] = []
+    for ch in unicodedata.normalize("NFC", " ".join(text.split()).lower()):
+        parts = unicodedata.normalize("NFD", ch)
+        base = parts[0]
+        marks = parts[1:]
+        letter = unicodedata.normalize("NFC", base + "".join(m for m in marks if m in _LETTER_MARKS))
+        if letter in _VI_RANK:
+            letters.append(_VI_RANK[letter])
+            tones.append(next((_TONES[m] for m in marks if m in _TONES), "0"))
+        else:
+            letters.append(fold(ch) or ch)
+    return "".join(letters) + "\x01" + "".join(tones)
