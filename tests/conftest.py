@@ -17,7 +17,9 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Data folder and Qt settings of each test live in a temporary folder."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
@@ -45,7 +47,9 @@ def user_id(store: object) -> str:
 
     assert isinstance(store, Store)
     with store.unit() as u:
-        uid = u.insert("users", {"name": "Trần Minh Anh", "email": "anh@workbench.vn", "role": "am"})
+        uid = u.insert(
+            "users", {"name": "Trần Minh Anh", "email": "anh@workbench.vn", "role": "am"}
+        )
         u.commit()
     store.set_setting("current_user_id", uid)
     return uid

@@ -19,7 +19,9 @@ PERSPECTIVES = ("am", "rm", "finance", "sales")
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--db", type=Path, default=None,
+        "--db",
+        type=Path,
+        default=None,
         help=f"SQLite database file (default: {default_db_path()})",
     )
 
@@ -34,15 +36,19 @@ def build_parser() -> argparse.ArgumentParser:
     _db_option(parser)
     parser.add_argument("--lang", choices=("en", "vi"), help="user interface language")
     parser.add_argument(
-        "--perspective", choices=PERSPECTIVES,
+        "--perspective",
+        choices=PERSPECTIVES,
         help="dock arrangement: am (account manager), rm (relationship manager), finance, sales",
     )
     parser.add_argument(
-        "--demo", action="store_true",
+        "--demo",
+        action="store_true",
         help="open on a freshly generated demo database (in the data folder)",
     )
     parser.add_argument(
-        "--screenshot", type=Path, metavar="OUT.png",
+        "--screenshot",
+        type=Path,
+        metavar="OUT.png",
         help="render the main window at 1600x1000 once data has loaded, save it and exit",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -83,7 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from workbench.ui.launch import run_gui
 
         return run_gui(
-            db=args.db, demo=args.demo, lang=args.lang, perspective=args.perspective,
+            db=args.db,
+            demo=args.demo,
+            lang=args.lang,
+            perspective=args.perspective,
             screenshot=args.screenshot,
         )
     from workbench.cli import commands

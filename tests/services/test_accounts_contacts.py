@@ -54,18 +54,32 @@ def test_account_cannot_be_its_own_parent(store: Store) -> None:
 
 def test_contact_with_position_appears_as_stakeholder(store: Store, user_id: str) -> None:
     account_id = _account(store)
-    saved = contacts.create_contact(store, ContactDraft(
-        family_name="Phạm", middle_name="Thu", given_name="Hà", mobile="0987654321",
-        position=PositionDraft(account_id=account_id, title="Giám đốc Tài chính",
-                               stakeholder_role="decision_maker", colleague_id=user_id),
-    ))
+    saved = contacts.create_contact(
+        store,
+        ContactDraft(
+            family_name="Phạm",
+            middle_name="Thu",
+            given_name="Hà",
+            mobile="0987654321",
+            position=PositionDraft(
+                account_id=account_id,
+                title="Giám đốc Tài chính",
+                stakeholder_role="decision_maker",
+                colleague_id=user_id,
+            ),
+        ),
+    )
     with store.read() as q:
         detail = q.account_detail(account_id)
         page = q.contact_page(ContactFilter(account_id=account_id))
     assert detail is not None
     (s,) = detail.stakeholders
     assert (s.name, s.role, s.colleague_name, s.phone) == (
-        "Phạm Thu Hà", "decision_maker", "Trần Minh Anh", "+84987654321")
+        "Phạm Thu Hà",
+        "decision_maker",
+        "Trần Minh Anh",
+        "+84987654321",
+    )
     assert [r.id for r in page] == [saved.id]
     assert page[0].account_name == "Ngân hàng TMCP Á Đông"
 
@@ -73,9 +87,14 @@ def test_contact_with_position_appears_as_stakeholder(store: Store, user_id: str
 def test_people_change_jobs_and_history_stays(store: Store) -> None:
     old = _account(store, "Công ty Cũ")
     new = _account(store, "Công ty Mới")
-    cid = contacts.create_contact(store, ContactDraft(
-        given_name="Bình", family_name="Lê", position=PositionDraft(account_id=old, title="CTO"),
-    )).id
+    cid = contacts.create_contact(
+        store,
+        ContactDraft(
+            given_name="Bình",
+            family_name="Lê",
+            position=PositionDraft(account_id=old, title="CTO"),
+        ),
+    ).id
     with store.read() as q:
         (pos,) = q.contact_detail(cid).positions  # type: ignore[union-attr]
     contacts.end_position(store, pos.id, date(2026, 1, 31))
@@ -85,26 +104,45 @@ def test_people_change_jobs_and_history_stays(store: Store) -> None:
         old_detail = q.account_detail(old)
     assert detail is not None and old_detail is not None
     assert [(p.account_name, p.end_date) for p in detail.positions] == [
-        ("Công ty Mới", None), ("Công ty Cũ", date(2026, 1, 31))]
+        ("Công ty Mới", None),
+        ("Công ty Cũ", date(2026, 1, 31)),
+    ]
     assert old_detail.stakeholders == ()
 
 
 def test_duplicates_by_email_phone_and_similar_name(store: Store) -> None:
     account_id = _account(store)
-    first = contacts.create_contact(store, ContactDraft(
-        family_name="Đặng", middle_name="Thị", given_name="Lan", email="lan@adb.vn",
-        mobile="0912345678", position=PositionDraft(account_id=account_id),
-    )).id
+    first = contacts.create_contact(
+        store,
+        ContactDraft(
+            family_name="Đặng",
+            middle_name="Thị",
+            given_name="Lan",
+            email="lan@adb.vn",
+            mobile="0912345678",
+            position=PositionDraft(account_id=account_id),
+        ),
+    ).id
     by_email = contacts.find_duplicates(store, ContactDraft(given_name="X", email="lan@adb.vn"))
     by_phone = contacts.find_duplicates(store, ContactDraft(given_name="Y", phone="+84912345678"))
-    by_name = contacts.find_duplicates(store, ContactDraft(
-        family_name="Dang", middle_name="Thi", given_name="Lan",
-        position=PositionDraft(account_id=account_id)))
+    by_name = contacts.find_duplicates(
+        store,
+        ContactDraft(
+            family_name="Dang",
+            middle_name="Thi",
+            given_name="Lan",
+            position=PositionDraft(account_id=account_id),
+        ),
+    )
     assert [(d.contact_id, d.reason) for d in by_email] == [(first, "email")]
     assert [(d.contact_id, d.reason) for d in by_phone] == [(first, "phone")]
     assert [(d.contact_id, d.name) for d in by_name] == [(first, "Đặng Thị Lan")]
-    assert contacts.find_duplicates(
-        store, ContactDraft(given_name="Z", email="lan@adb.vn"), exclude_id=first) == []
+    assert (
+        contacts.find_duplicates(
+            store, ContactDraft(given_name="Z", email="lan@adb.vn"), exclude_id=first
+        )
+        == []
+    )
 
 
 def test_vietnamese_sort_is_by_given_name(store: Store) -> None:
@@ -115,3 +153,21 @@ def test_vietnamese_sort_is_by_given_name(store: Store) -> None:
         family = [r.family_name for r in q.contact_page(ContactFilter(), sort="name_family")]
     assert given == ["An", "Bình", "Dũng", "Đức"]
     assert family == ["Đỗ", "Lê", "Nguyễn", "Trần"]
+
+
+def test_moving_a_person_to_another_account_ends_the_old_position(store: Store) -> None:
+    old = _account(store, "Công ty Cũ")
+    new = _account(store, "Công ty Mới")
+    cid = contacts.create_contact(store, ContactDraft(
+        given_name="Hùng", family_name="Bùi", position=PositionDraft(account_id=old, title="CFO"),
+    )).id
+    draft = contacts.draft_from_contact(store, cid)
+    assert draft.position is not None
+    draft.position.account_id = new
+    contacts.update_contact(store, cid, draft)
+    with store.read() as q:
+        detail = q.contact_detail(cid)
+    assert detail is not None
+    current = [p.account_name for p in detail.positions if p.end_date is None]
+    ended = [p.account_name for p in detail.positions if p.end_date is not None]
+    assert (current, ended) == (["Công ty Mới"], ["Công ty Cũ"])

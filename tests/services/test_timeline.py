@@ -23,11 +23,23 @@ def test_logged_call_tops_the_timeline_and_sets_last_contact(
     store: Store, account_id: str, user_id: str
 ) -> None:
     cid = contacts.create_contact(store, ContactDraft(family_name="Võ", given_name="Tâm")).id
-    timeline.log_activity(store, ActivityDraft(
-        account_id=account_id, kind="meeting", subject="Họp quý", contact_ids=(cid,),
-        occurred_at=datetime(2026, 10, 1, 9, 0), owner_id=user_id))
-    saved = timeline.log_activity(store, ActivityDraft(
-        account_id=account_id, kind="call", subject="Gọi nhắc gia hạn", owner_id=user_id))
+    timeline.log_activity(
+        store,
+        ActivityDraft(
+            account_id=account_id,
+            kind="meeting",
+            subject="Họp quý",
+            contact_ids=(cid,),
+            occurred_at=datetime(2026, 10, 1, 9, 0),
+            owner_id=user_id,
+        ),
+    )
+    saved = timeline.log_activity(
+        store,
+        ActivityDraft(
+            account_id=account_id, kind="call", subject="Gọi nhắc gia hạn", owner_id=user_id
+        ),
+    )
     assert account_id in saved.changes.accounts
     with store.read() as q:
         items = q.timeline(account_id)
@@ -38,8 +50,12 @@ def test_logged_call_tops_the_timeline_and_sets_last_contact(
 
 
 def test_commitment_is_completed(store: Store, account_id: str) -> None:
-    cid = timeline.add_commitment(store, CommitmentDraft(
-        account_id=account_id, description="Gửi báo giá nâng cấp", due_date=date(2026, 12, 1))).id
+    cid = timeline.add_commitment(
+        store,
+        CommitmentDraft(
+            account_id=account_id, description="Gửi báo giá nâng cấp", due_date=date(2026, 12, 1)
+        ),
+    ).id
     timeline.complete_commitment(store, cid)
     with store.read() as q:
         (item,) = [i for i in q.timeline(account_id) if i.item == "commitment"]

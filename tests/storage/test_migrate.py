@@ -23,8 +23,7 @@ def test_fresh_file_gets_every_table_and_the_head_revision(db_path: Path) -> Non
     assert migrate.current_revision(store.engine) == migrate.head_revision()
     store.close()
     names = {
-        r[0]
-        for r in sqlite3.connect(db_path).execute("SELECT name FROM sqlite_master").fetchall()
+        r[0] for r in sqlite3.connect(db_path).execute("SELECT name FROM sqlite_master").fetchall()
     }
     assert {"accounts", "contacts", "positions", "activities", "search_fts"} <= names
 

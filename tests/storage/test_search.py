@@ -14,15 +14,29 @@ from workbench.storage.store import Store
 
 @pytest.fixture
 def people(store: Store) -> dict[str, str]:
-    acc = create_account(store, AccountDraft(name="Công ty Cổ phần Đặng Gia", tax_code="0100109106",
-                                             city="Đà Nẵng")).id
-    lan = create_contact(store, ContactDraft(
-        family_name="Đặng", middle_name="Thị", given_name="Lan", email="lan.dang@danggia.vn",
-        mobile="0912 345 678", position=PositionDraft(account_id=acc, title="Kế toán trưởng"),
-    )).id
-    an = create_contact(store, ContactDraft(
-        family_name="Nguyễn", middle_name="Văn", given_name="An", phone="028 3823 4567",
-    )).id
+    acc = create_account(
+        store, AccountDraft(name="Công ty Cổ phần Đặng Gia", tax_code="0100109106", city="Đà Nẵng")
+    ).id
+    lan = create_contact(
+        store,
+        ContactDraft(
+            family_name="Đặng",
+            middle_name="Thị",
+            given_name="Lan",
+            email="lan.dang@danggia.vn",
+            mobile="0912 345 678",
+            position=PositionDraft(account_id=acc, title="Kế toán trưởng"),
+        ),
+    ).id
+    an = create_contact(
+        store,
+        ContactDraft(
+            family_name="Nguyễn",
+            middle_name="Văn",
+            given_name="An",
+            phone="028 3823 4567",
+        ),
+    ).id
     return {"account": acc, "lan": lan, "an": an}
 
 

@@ -55,8 +55,9 @@ def test_undo_of_an_edit_puts_old_values_back(store: Store) -> None:
     from datetime import date
 
     with store.unit() as u:
-        cid = u.insert("contacts", {"given_name": "Lan", "family_name": "Đặng",
-                                    "birthday": date(1990, 5, 1)})
+        cid = u.insert(
+            "contacts", {"given_name": "Lan", "family_name": "Đặng", "birthday": date(1990, 5, 1)}
+        )
         u.commit()
     with store.unit() as u:
         u.update("contacts", cid, {"given_name": "Lanh", "birthday": date(1991, 6, 2)})

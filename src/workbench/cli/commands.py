@@ -73,13 +73,17 @@ def search(args: argparse.Namespace, db: Path) -> int:
 def import_(args: argparse.Namespace, db: Path) -> int:
     from workbench.cli.transfer import run_import
 
+    if not args.file.is_file():
+        # Checked before opening the store, so a typo never creates an empty database.
+        return _fail(CommandError(f"{args.file}: no such file"))
     try:
         store = open_store(db, must_exist=False)
     except CommandError as exc:
         return _fail(exc)
     try:
-        return run_import(store, args.kind, args.file, dry_run=args.dry_run,
-                          skip_invalid=args.skip_invalid)
+        return run_import(
+            store, args.kind, args.file, dry_run=args.dry_run, skip_invalid=args.skip_invalid
+        )
     finally:
         store.close()
 

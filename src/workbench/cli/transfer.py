@@ -77,6 +77,9 @@ def run_export(store: Store, kind: Kind, fmt: str, output: Path | None) -> int:
     A file is written beside its target and renamed into place at the end, so an interrupted
     export never leaves a truncated file where a complete one was expected.
     """
+    if fmt not in ("csv", "json"):
+        print(f"workbench: unknown format {fmt!r}; use csv or json", file=sys.stderr)
+        return EXIT_UNUSABLE
     if output is None:
         stdout = _utf8(sys.stdout)
         try:

@@ -29,6 +29,8 @@ class Dice:
         self.today = today
         # "Now" is mid-morning in Vietnam on `today`: everything generated as past is before it.
         self.now = datetime.combine(today, time(9, 30)) - ICT
+        # Ids count up from midnight UTC at the start of `today`.
+        self._ms = int(datetime.combine(today, time()).replace(tzinfo=UTC).timestamp() * 1000)
         self._cum: dict[int, tuple[Sequence[object], list[float]]] = {}
 
     # -- choices -------------------------------------------------------------------------------
@@ -58,10 +60,15 @@ class Dice:
         return "".join(str(self.r.randrange(10)) for _ in range(n))
 
     # -- ids -----------------------------------------------------------------------------------
-    def id_at(self, when: datetime) -> str:
-        """A UUIDv7 whose time part is the row's creation time, as a real device would make."""
-        ms = int(when.replace(tzinfo=UTC).timestamp() * 1000) + self.r.randrange(1000)
-        return new_id_from(self.r.getrandbits(74), ms)
+    def new_id(self) -> str:
+        """The next UUIDv7: one millisecond after the previous one, from a base fixed by `today`.
+
+        Why consecutive rather than each row's `created_at`: ids in insertion order make every
+        primary-key insert an append, which keeps a 20,000-account build fast and the file
+        small; ids made at random past times scatter writes over the whole B-tree.
+        """
+        self._ms += 1
+        return new_id_from(self.r.getrandbits(74), self._ms)
 
     # -- calendar ------------------------------------------------------------------------------
     def day(self, offset: int) -> date:

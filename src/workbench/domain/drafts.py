@@ -6,6 +6,7 @@ once and keeps everything typed; nothing is written half-way.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -80,25 +81,34 @@ class AccountDraft:
 
 def clean_account(d: AccountDraft) -> dict[str, Any]:
     c = _Collector()
-    name = " ".join(d.name.split())
+    name = unicodedata.normalize("NFC", " ".join(d.name.split()))
     c.require(bool(name), "name", "account.name_required", "An account needs a name")
     c.require(len(name) <= 200, "name", "text.too_long", "At most {n} characters", n="200")
     tax_code, tax_kind = "", ""
     if d.tax_code.strip():
-        kind = TaxCodeKind(d.tax_code_kind) if d.tax_code_kind else None
-        tax_code, k = c.run(lambda: validate_tax_code(d.tax_code, kind), ("", None))
-        tax_kind = k.value if k else ""
+        known = d.tax_code_kind in TaxCodeKind._value2member_map_
+        if d.tax_code_kind and not known:
+            _enum(c, TaxCodeKind, d.tax_code_kind, "tax_code_kind")
+        else:
+            kind = TaxCodeKind(d.tax_code_kind) if d.tax_code_kind else None
+            fallback: tuple[str, TaxCodeKind | None] = ("", None)
+            tax_code, k = c.run(lambda: validate_tax_code(d.tax_code, kind), fallback)
+            tax_kind = k.value if k else ""
     phone = c.run(lambda: normalize_phone(d.phone), "") if d.phone.strip() else ""
     email = c.run(lambda: normalize_email(d.email), "") if d.email.strip() else ""
     currency = d.currency.strip().upper()
     c.run(lambda: currency_exponent(currency), 0)
     c.require(
-        0 <= d.payment_terms_days <= 365, "payment_terms_days", "terms.range",
+        0 <= d.payment_terms_days <= 365,
+        "payment_terms_days",
+        "terms.range",
         "Payment terms are between 0 and 365 days",
     )
     country = d.country.strip().upper()
     c.require(
-        len(country) == 2 and country.isalpha(), "country", "country.invalid",
+        len(country) == 2 and country.isalpha(),
+        "country",
+        "country.invalid",
         "Use a two-letter country code such as VN",
     )
     values = {
@@ -143,11 +153,15 @@ def clean_position(d: PositionDraft, c: _Collector | None = None) -> dict[str, A
     own = c is None
     col = c or _Collector()
     col.require(bool(d.account_id), "account_id", "position.account_required", "Pick an account")
-    col.require(1 <= d.influence <= 5, "influence", "range", "Between {lo} and {hi}", lo="1", hi="5")
+    col.require(
+        1 <= d.influence <= 5, "influence", "range", "Between {lo} and {hi}", lo="1", hi="5"
+    )
     col.require(0 <= d.strength <= 4, "strength", "range", "Between {lo} and {hi}", lo="0", hi="4")
     col.require(
-        not (d.start_date and d.end_date and d.end_date < d.start_date), "end_date",
-        "position.dates", "The end date is before the start date",
+        not (d.start_date and d.end_date and d.end_date < d.start_date),
+        "end_date",
+        "position.dates",
+        "The end date is before the start date",
     )
     values = {
         "account_id": d.account_id,
@@ -188,8 +202,13 @@ def clean_contact(d: ContactDraft, today: date | None = None) -> dict[str, Any]:
     """Clean values for the contacts table; a `position` key holds the position's, if any."""
     c = _Collector()
     order = NameOrder(d.name_order) if d.name_order in NameOrder._value2member_map_ else None
-    c.require(order is not None, "name_order", "choice.invalid", "{value} is not a valid choice",
-              value=d.name_order)
+    c.require(
+        order is not None,
+        "name_order",
+        "choice.invalid",
+        "{value} is not a valid choice",
+        value=d.name_order,
+    )
     name = c.run(
         lambda: validate_person_name(
             PersonName(d.family_name, d.middle_name, d.given_name, order or NameOrder.FAMILY_FIRST)
@@ -206,11 +225,18 @@ def clean_contact(d: ContactDraft, today: date | None = None) -> dict[str, Any]:
         tax_code, _ = c.run(lambda: validate_tax_code(d.tax_code), ("", TaxCodeKind.FOREIGN))
     today = today or datetime.now().date()
     c.require(
-        d.birthday is None or date(1900, 1, 1) <= d.birthday <= today, "birthday",
-        "birthday.range", "A birthday between 1900 and today",
+        d.birthday is None or date(1900, 1, 1) <= d.birthday <= today,
+        "birthday",
+        "birthday.range",
+        "A birthday between 1900 and today",
     )
-    c.require(d.language in ("vi", "en", ""), "language", "choice.invalid",
-              "{value} is not a valid choice", value=d.language)
+    c.require(
+        d.language in ("vi", "en", ""),
+        "language",
+        "choice.invalid",
+        "{value} is not a valid choice",
+        value=d.language,
+    )
     values: dict[str, Any] = {
         "family_name": name.family,
         "middle_name": name.middle,
@@ -283,8 +309,7 @@ class CommitmentDraft:
 def clean_commitment(d: CommitmentDraft) -> dict[str, Any]:
     c = _Collector()
     text = d.description.strip()
-    c.require(bool(text), "description", "commitment.description_required",
-              "Say what was promised")
+    c.require(bool(text), "description", "commitment.description_required", "Say what was promised")
     c.require(bool(d.account_id), "account_id", "activity.account_required", "Pick an account")
     values = {
         "account_id": d.account_id,

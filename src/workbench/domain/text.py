@@ -86,7 +86,9 @@ def vietnamese_collation_key(text: str) -> str:
         parts = unicodedata.normalize("NFD", ch)
         base = parts[0]
         marks = parts[1:]
-        letter = unicodedata.normalize("NFC", base + "".join(m for m in marks if m in _LETTER_MARKS))
+        letter = unicodedata.normalize(
+            "NFC", base + "".join(m for m in marks if m in _LETTER_MARKS)
+        )
         if letter in _VI_RANK:
             letters.append(_VI_RANK[letter])
             tones.append(next((_TONES[m] for m in marks if m in _TONES), "0"))

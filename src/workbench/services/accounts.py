@@ -6,7 +6,7 @@ from workbench.domain.changes import ChangeSet
 from workbench.domain.drafts import AccountDraft, clean_account
 from workbench.domain.errors import ValidationError
 from workbench.services.results import Saved
-from workbench.storage.store import Store
+from workbench.storage.store import Store, UnitOfWork
 
 
 def create_account(store: Store, draft: AccountDraft) -> Saved:
@@ -26,6 +26,7 @@ def update_account(store: Store, account_id: str, draft: AccountDraft) -> Saved:
     values = clean_account(draft)
     with store.unit() as uow:
         _check_parent(account_id, values["parent_id"])
+        _check_no_cycle(uow, account_id, values["parent_id"])
         uow.update("accounts", account_id, values)
         return Saved(account_id, uow.commit())
 
@@ -35,6 +36,21 @@ def _check_parent(account_id: str | None, parent_id: str | None) -> None:
         raise ValidationError.single(
             "parent_id", "account.parent_self", "An account cannot be its own parent"
         )
+
+
+def _check_no_cycle(uow: UnitOfWork, account_id: str, parent_id: str | None) -> None:
+    """A group structure is a tree: the new parent must not sit below this account."""
+    seen: set[str] = set()
+    current = parent_id
+    while current and current not in seen:
+        if current == account_id:
+            raise ValidationError.single(
+                "parent_id",
+                "account.parent_cycle",
+                "That account belongs to this one's group; pick a parent above it",
+            )
+        seen.add(current)
+        current = uow.values("accounts", current)["parent_id"]
 
 
 def archive_account(store: Store, account_id: str) -> ChangeSet:
@@ -47,9 +63,21 @@ def draft_from_account(store: Store, account_id: str) -> AccountDraft:
     with store.unit() as uow:
         v = uow.values("accounts", account_id)
     return AccountDraft(
-        name=v["name"], kind=v["kind"], tier=v["tier"], owner_id=v["owner_id"],
-        parent_id=v["parent_id"], tax_code=v["tax_code"], tax_code_kind=v["tax_code_kind"],
-        industry=v["industry"], city=v["city"], country=v["country"], address=v["address"],
-        website=v["website"], phone=v["phone"], email=v["email"], currency=v["currency"],
-        payment_terms_days=v["payment_terms_days"], notes=v["notes"],
+        name=v["name"],
+        kind=v["kind"],
+        tier=v["tier"],
+        owner_id=v["owner_id"],
+        parent_id=v["parent_id"],
+        tax_code=v["tax_code"],
+        tax_code_kind=v["tax_code_kind"],
+        industry=v["industry"],
+        city=v["city"],
+        country=v["country"],
+        address=v["address"],
+        website=v["website"],
+        phone=v["phone"],
+        email=v["email"],
+        currency=v["currency"],
+        payment_terms_days=v["payment_terms_days"],
+        notes=v["notes"],
     )

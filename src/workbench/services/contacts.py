@@ -27,7 +27,9 @@ def find_duplicates(
     similar name at the same account. Raises ValidationError for bad input, like saving."""
     values = clean_contact(draft)
     name = PersonName(
-        values["family_name"], values["middle_name"], values["given_name"],
+        values["family_name"],
+        values["middle_name"],
+        values["given_name"],
         NameOrder(values["name_order"]),
     ).display()
     found: dict[str, PossibleDuplicate] = {}
@@ -54,7 +56,9 @@ def find_duplicates(
             if detail is None:
                 continue
             label = PersonName(
-                detail.family_name, detail.middle_name, detail.given_name,
+                detail.family_name,
+                detail.middle_name,
+                detail.given_name,
                 NameOrder(detail.name_order),
             ).display()
             out.append(PossibleDuplicate(dup.contact_id, label, dup.reason))
@@ -72,24 +76,27 @@ def create_contact(store: Store, draft: ContactDraft) -> Saved:
 
 
 def update_contact(store: Store, contact_id: str, draft: ContactDraft) -> Saved:
-    """Edit a person; a position in the draft updates their current one at that account
-    (or adds one when they have none there)."""
+    """Edit a person and their current position.
+
+    The position in the draft is the one the edit dialog showed (the person's first current
+    position). At the same account it is updated; at another account the person has moved:
+    the old position is ended today, so history stays, and a new one starts.
+    """
     values = clean_contact(draft)
     position = values.pop("position", None)
+    with store.read() as q:
+        detail = q.contact_detail(contact_id)
+    current = next((p for p in detail.positions if p.end_date is None), None) if detail else None
     with store.unit() as uow:
         uow.update("contacts", contact_id, values)
         if position:
-            existing = [
-                pid
-                for pid in uow.ids_where(
-                    "positions", contact_id=contact_id, account_id=position["account_id"]
-                )
-                if uow.values("positions", pid)["end_date"] is None
-            ]
-            if existing:
-                uow.update("positions", existing[0], position)
+            if current is not None and current.account_id == position["account_id"]:
+                uow.update("positions", current.id, position)
             else:
-                uow.insert("positions", {**position, "contact_id": contact_id})
+                if current is not None:
+                    uow.update("positions", current.id, {"end_date": date.today()})
+                start = position.get("start_date") or date.today()
+                uow.insert("positions", {**position, "start_date": start, "contact_id": contact_id})
         return Saved(contact_id, uow.commit())
 
 
@@ -122,14 +129,28 @@ def draft_from_contact(store: Store, contact_id: str) -> ContactDraft:
     position = None
     if current is not None:
         position = PositionDraft(
-            account_id=current.account_id, title=current.title, department=current.department,
-            stakeholder_role=current.stakeholder_role, influence=current.influence,
-            stance=current.stance, strength=current.strength, colleague_id=current.colleague_id,
-            reports_to_id=current.reports_to_id, start_date=current.start_date,
+            account_id=current.account_id,
+            title=current.title,
+            department=current.department,
+            stakeholder_role=current.stakeholder_role,
+            influence=current.influence,
+            stance=current.stance,
+            strength=current.strength,
+            colleague_id=current.colleague_id,
+            reports_to_id=current.reports_to_id,
+            start_date=current.start_date,
         )
     return ContactDraft(
-        family_name=c.family_name, middle_name=c.middle_name, given_name=c.given_name,
-        name_order=c.name_order, email=c.email, phone=c.phone, mobile=c.mobile,
-        birthday=c.birthday, language=c.language, tax_code=c.tax_code, notes=c.notes,
+        family_name=c.family_name,
+        middle_name=c.middle_name,
+        given_name=c.given_name,
+        name_order=c.name_order,
+        email=c.email,
+        phone=c.phone,
+        mobile=c.mobile,
+        birthday=c.birthday,
+        language=c.language,
+        tax_code=c.tax_code,
+        notes=c.notes,
         position=position,
     )

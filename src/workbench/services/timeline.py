@@ -53,3 +53,44 @@ def archive_item(store: Store, table: str, row_id: str) -> ChangeSet:
     with store.unit() as uow:
         uow.archive(table, row_id)
         return uow.commit()
+
+
+def log_activity_with_commitment(
+    store: Store, draft: ActivityDraft, promise: CommitmentDraft | None
+) -> Saved:
+    """Log an activity and the promise made in it as one unit of work: both or neither.
+
+    Why one unit: the dialog saves them together, so one undo must take both back, and a
+    rejected promise must not leave a half-logged meeting behind. Every error of both drafts is
+    reported at once, before anything is written.
+    """
+    from dataclasses import replace
+
+    from workbench.domain.errors import FieldError, ValidationError
+
+    errors: list[FieldError] = []
+    values: dict[str, object] = {}
+    try:
+        values = clean_activity(draft, _now())
+    except ValidationError as exc:
+        errors.extend(exc.errors)
+    if promise is not None:
+        promise = replace(promise, account_id=promise.account_id or draft.account_id)
+        try:
+            clean_commitment(promise)
+        except ValidationError as exc:
+            seen = {(e.field, e.code) for e in errors}
+            errors.extend(e for e in exc.errors if (e.field, e.code) not in seen)
+    if errors:
+        raise ValidationError(errors)
+    with store.unit() as uow:
+        activity_id = uow.insert("activities", values)
+        for contact_id in dict.fromkeys(draft.contact_ids):
+            uow.insert("activity_attendees", {"activity_id": activity_id, "contact_id": contact_id})
+        if values["owner_id"]:
+            uow.insert(
+                "activity_attendees", {"activity_id": activity_id, "user_id": values["owner_id"]}
+            )
+        if promise is not None:
+            uow.insert("commitments", clean_commitment(replace(promise, activity_id=activity_id)))
+        return Saved(activity_id, uow.commit())

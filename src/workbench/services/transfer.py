@@ -359,10 +359,12 @@ def import_rows(
     file may hold a whole hierarchy in any order. An account's owner also becomes an owner
     on its team and a contact's account a current position, as when created in the dialogs.
 
-    Progress runs over 2 x rows: the first half checks, the second writes.
+    Progress runs over 3 x rows: checking, writing, then committing (which also brings the
+    search index up to date, a step with no progress of its own; cancelling is no longer
+    possible once it starts, and it is reported when done).
     """
     columns(kind)
-    total = 2 * len(rows)
+    total = 3 * len(rows)
     with store.unit() as uow:
         errors, plans = _check(uow.q, kind, rows, progress, total)
         if not plans or (errors and not skip_invalid):
@@ -387,6 +389,8 @@ def import_rows(
             written += len(chunk)
             _report(progress, len(rows) + written * len(rows) // len(plans), total)
         changes = uow.commit()
+    if progress is not None:
+        progress(total, total)
     return ImportReport(kind, len(rows), errors, len(plans), len(plans), changes)
 
 
@@ -445,7 +449,8 @@ def _context(q: Queries, kind: Kind, rows: list[ParsedRow]) -> _Context:
     return _Context(existing, first_line, known, users, names)
 
 
-def _check_id(row: ParsedRow, ctx: _Context, what: str, errors: list[FieldError]) -> str | None:
+def _check_id(row: ParsedRow, ctx: _Context, exists: str, errors: list[FieldError]) -> str | None:
+    """The row's id, if it has one; `exists` is the message for an id already in use."""
     row_id = _parse_id(row.get("id"), "id", errors)
     if row_id is None:
         return None
@@ -454,8 +459,8 @@ def _check_id(row: ParsedRow, ctx: _Context, what: str, errors: list[FieldError]
             FieldError(
                 "id",
                 "import.exists",
-                "{what} with id {value} already exists in the database",
-                {"what": what, "value": row_id},
+                exists,
+                {"value": row_id},
             )
         )
     elif ctx.first_line[row_id] != row.line:
@@ -472,7 +477,9 @@ def _check_id(row: ParsedRow, ctx: _Context, what: str, errors: list[FieldError]
 
 def _check_account(row: ParsedRow, ctx: _Context, errors: list[FieldError]) -> _Plan | None:
     d = AccountDraft()
-    row_id = _check_id(row, ctx, "an account", errors)
+    row_id = _check_id(
+        row, ctx, "an account with id {value} already exists in the database", errors
+    )
     parent_id = _parse_id(row.get("parent_id"), "parent_id", errors)
     parent_line: int | None = None
     if parent_id is not None:
@@ -546,7 +553,7 @@ def _check_account(row: ParsedRow, ctx: _Context, errors: list[FieldError]) -> _
 def _check_contact(row: ParsedRow, ctx: _Context, errors: list[FieldError]) -> _Plan | None:
     d = ContactDraft()
     p = PositionDraft(account_id="")
-    row_id = _check_id(row, ctx, "a contact", errors)
+    row_id = _check_id(row, ctx, "a contact with id {value} already exists in the database", errors)
     birthday: date | None = None
     raw_birthday = row.get("birthday").strip()
     if raw_birthday:
@@ -584,7 +591,7 @@ def _check_contact(row: ParsedRow, ctx: _Context, errors: list[FieldError]) -> _
                 FieldError(
                     "account_id",
                     "import.position_without_account",
-                    "{columns} describe a position, which needs account_id or account_name",
+                    "position columns ({columns}) need account_id or account_name",
                     {"columns": ", ".join(given)},
                 )
             )

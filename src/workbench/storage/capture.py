@@ -39,9 +39,7 @@ def _captured(session: Session) -> list[RowChange]:
 def _columns(obj: Synced) -> dict[str, Any]:
     mapper = inspect(obj).mapper
     return {
-        c.key: _plain(getattr(obj, c.key))
-        for c in mapper.column_attrs
-        if c.key not in _IGNORED
+        c.key: _plain(getattr(obj, c.key)) for c in mapper.column_attrs if c.key not in _IGNORED
     }
 
 

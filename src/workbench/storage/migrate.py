@@ -10,12 +10,11 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
-
-from alembic import command
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
+from workbench.domain.names import NameOrder, PersonName
 from workbench.domain.records import (
     AccountDetail,
     AccountListRow,
@@ -28,7 +29,6 @@ from workbench.domain.records import (
     TimelineItem,
     UserRow,
 )
-from workbench.domain.names import NameOrder, PersonName
 from workbench.storage import search
 from workbench.storage.tables import (
     Account,
@@ -141,16 +141,19 @@ class Queries:
         return int(self.session.scalar(stmt) or 0)
 
     def account_page(
-        self, f: AccountFilter, sort: str = "name", descending: bool = False,
-        offset: int = 0, limit: int = 200,
+        self,
+        f: AccountFilter,
+        sort: str = "name",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int = 200,
     ) -> list[AccountListRow]:
         owner = aliased(User)
         last = self._last_contact().label("last_contact")
         count, total = self._open_opps()
-        stmt = (
-            select(Account, owner.name, last, count.label("n_open"), total.label("open_sum"))
-            .outerjoin(owner, owner.id == Account.owner_id)
-        )
+        stmt = select(
+            Account, owner.name, last, count.label("n_open"), total.label("open_sum")
+        ).outerjoin(owner, owner.id == Account.owner_id)
         stmt = self._account_where(stmt, f)
         keys: dict[str, Any] = {
             "name": Account.name_folded,
@@ -165,8 +168,18 @@ class Queries:
         rows = self.session.execute(stmt.order_by(*order).offset(offset).limit(limit)).all()
         return [
             AccountListRow(
-                a.id, a.name, a.kind, a.tier, a.owner_id, owner_name or "", a.city, a.tax_code,
-                last_contact, int(n_open or 0), int(open_sum or 0), a.currency,
+                a.id,
+                a.name,
+                a.kind,
+                a.tier,
+                a.owner_id,
+                owner_name or "",
+                a.city,
+                a.tax_code,
+                last_contact,
+                int(n_open or 0),
+                int(open_sum or 0),
+                a.currency,
             )
             for a, owner_name, last_contact, n_open, open_sum in rows
         ]
@@ -179,16 +192,38 @@ class Queries:
         parent = self.session.get(Account, a.parent_id) if a.parent_id else None
         last = self.session.scalar(
             select(func.max(Activity.occurred_at)).where(
-                Activity.account_id == a.id, Activity.status == "done",
+                Activity.account_id == a.id,
+                Activity.status == "done",
                 Activity.deleted_at.is_(None),
             )
         )
         return AccountDetail(
-            a.id, a.name, a.kind, a.tier, a.owner_id, owner.name if owner else "",
-            a.parent_id, parent.name if parent else "", a.tax_code, a.tax_code_kind, a.industry,
-            a.city, a.country, a.address, a.website, a.phone, a.email, a.currency,
-            a.payment_terms_days, a.credit_limit_minor, a.notes, a.deleted_at is not None, last,
-            tuple(self.stakeholders(a.id)), tuple(self.holdings(a.id)), tuple(self.team(a.id)),
+            a.id,
+            a.name,
+            a.kind,
+            a.tier,
+            a.owner_id,
+            owner.name if owner else "",
+            a.parent_id,
+            parent.name if parent else "",
+            a.tax_code,
+            a.tax_code_kind,
+            a.industry,
+            a.city,
+            a.country,
+            a.address,
+            a.website,
+            a.phone,
+            a.email,
+            a.currency,
+            a.payment_terms_days,
+            a.credit_limit_minor,
+            a.notes,
+            a.deleted_at is not None,
+            last,
+            tuple(self.stakeholders(a.id)),
+            tuple(self.holdings(a.id)),
+            tuple(self.team(a.id)),
             tuple(self.opportunities(a.id)),
         )
 
@@ -223,11 +258,19 @@ class Queries:
         ).all()
         return [
             StakeholderRow(
-                p.id, c.id, _name(c.family_name, c.middle_name, c.given_name, c.name_order),
-                p.title, p.department, p.stakeholder_role, p.influence, p.stance, p.strength,
+                p.id,
+                c.id,
+                _name(c.family_name, c.middle_name, c.given_name, c.name_order),
+                p.title,
+                p.department,
+                p.stakeholder_role,
+                p.influence,
+                p.stance,
+                p.strength,
                 colleague_name or "",
                 _name(b.family_name, b.middle_name, b.given_name, b.name_order) if b else "",
-                c.email, c.mobile or c.phone,
+                c.email,
+                c.mobile or c.phone,
             )
             for p, c, b, colleague_name in rows
         ]
@@ -241,8 +284,15 @@ class Queries:
         ).all()
         return [
             HoldingRow(
-                h.id, p.code, p.name, p.product_line, h.start_date, h.end_date,
-                h.annual_value_minor, h.currency, h.usage_level,
+                h.id,
+                p.code,
+                p.name,
+                p.product_line,
+                h.start_date,
+                h.end_date,
+                h.annual_value_minor,
+                h.currency,
+                h.usage_level,
             )
             for h, p in rows
         ]
@@ -269,8 +319,15 @@ class Queries:
         ).all()
         return [
             OpportunityRow(
-                o.id, o.name, o.kind, o.stage, o.amount_minor, o.currency, o.probability,
-                o.close_date, owner_name or "",
+                o.id,
+                o.name,
+                o.kind,
+                o.stage,
+                o.amount_minor,
+                o.currency,
+                o.probability,
+                o.close_date,
+                owner_name or "",
             )
             for o, owner_name in rows
         ]
@@ -298,20 +355,26 @@ class Queries:
         return int(self.session.scalar(self._contact_where(select(func.count(Contact.id)), f)) or 0)
 
     def contact_page(
-        self, f: ContactFilter, sort: str = "name", descending: bool = False,
-        offset: int = 0, limit: int = 200,
+        self,
+        f: ContactFilter,
+        sort: str = "name",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int = 200,
     ) -> list[ContactListRow]:
         pos = (
-            select(Position.contact_id, Position.title, Position.account_id,
-                   func.row_number().over(
-                       partition_by=Position.contact_id, order_by=Position.influence.desc()
-                   ).label("rn"))
+            select(
+                Position.contact_id,
+                Position.title,
+                Position.account_id,
+                func.row_number()
+                .over(partition_by=Position.contact_id, order_by=Position.influence.desc())
+                .label("rn"),
+            )
             .where(Position.deleted_at.is_(None), Position.end_date.is_(None))
             .subquery()
         )
-        acc_name = (
-            select(Account.name).where(Account.id == pos.c.account_id).scalar_subquery()
-        )
+        acc_name = select(Account.name).where(Account.id == pos.c.account_id).scalar_subquery()
         keys: dict[str, Any] = {
             "name": Contact.sort_given,
             "name_family": Contact.sort_family,
@@ -323,8 +386,11 @@ class Queries:
             account_key = (
                 select(func.min(Account.name_folded))
                 .join(first_pos, first_pos.account_id == Account.id)
-                .where(first_pos.contact_id == Contact.id, first_pos.deleted_at.is_(None),
-                       first_pos.end_date.is_(None))
+                .where(
+                    first_pos.contact_id == Contact.id,
+                    first_pos.deleted_at.is_(None),
+                    first_pos.end_date.is_(None),
+                )
                 .correlate(Contact)
                 .scalar_subquery()
             )
@@ -342,8 +408,17 @@ class Queries:
         ).all()
         by_id = {
             c.id: ContactListRow(
-                c.id, c.family_name, c.middle_name, c.given_name, c.name_order, c.email,
-                c.phone, c.mobile, title or "", account_id, account_name or "",
+                c.id,
+                c.family_name,
+                c.middle_name,
+                c.given_name,
+                c.name_order,
+                c.email,
+                c.phone,
+                c.mobile,
+                title or "",
+                account_id,
+                account_name or "",
             )
             for c, title, account_id, account_name in rows
         }
@@ -357,19 +432,45 @@ class Queries:
             select(Position, Account.name)
             .join(Account, Account.id == Position.account_id)
             .where(Position.contact_id == contact_id, Position.deleted_at.is_(None))
-            .order_by(Position.end_date.is_not(None), Position.start_date.desc())
+            .order_by(
+                Position.end_date.is_not(None),
+                Position.start_date.desc().nulls_last(),
+                Position.created_at,
+                Position.id,
+            )
         ).all()
         positions = tuple(
             PositionRow(
-                p.id, p.account_id, name, p.title, p.department, p.stakeholder_role,
-                p.influence, p.stance, p.strength, p.colleague_id, p.reports_to_id,
-                p.start_date, p.end_date,
+                p.id,
+                p.account_id,
+                name,
+                p.title,
+                p.department,
+                p.stakeholder_role,
+                p.influence,
+                p.stance,
+                p.strength,
+                p.colleague_id,
+                p.reports_to_id,
+                p.start_date,
+                p.end_date,
             )
             for p, name in rows
         )
         return ContactDetail(
-            c.id, c.family_name, c.middle_name, c.given_name, c.name_order, c.email, c.phone,
-            c.mobile, c.birthday, c.language, c.tax_code, c.notes, c.deleted_at is not None,
+            c.id,
+            c.family_name,
+            c.middle_name,
+            c.given_name,
+            c.name_order,
+            c.email,
+            c.phone,
+            c.mobile,
+            c.birthday,
+            c.language,
+            c.tax_code,
+            c.notes,
+            c.deleted_at is not None,
             positions,
         )
 
@@ -414,13 +515,24 @@ class Queries:
             for activity_id, c, user_name in rows:
                 label = (
                     _name(c.family_name, c.middle_name, c.given_name, c.name_order)
-                    if c is not None else user_name or ""
+                    if c is not None
+                    else user_name or ""
                 )
                 people.setdefault(activity_id, []).append(label)
         items = [
             TimelineItem(
-                "activity", a.id, a.kind, a.status, a.occurred_at, a.subject, a.notes,
-                a.outcome, a.next_step, owner_name or "", tuple(people.get(a.id, [])), a.due_date,
+                "activity",
+                a.id,
+                a.kind,
+                a.status,
+                a.occurred_at,
+                a.subject,
+                a.notes,
+                a.outcome,
+                a.next_step,
+                owner_name or "",
+                tuple(people.get(a.id, [])),
+                a.due_date,
             )
             for a, owner_name in acts
         ]
@@ -433,13 +545,24 @@ class Queries:
         for cm, owner_name, c in commitments:
             to = (
                 (_name(c.family_name, c.middle_name, c.given_name, c.name_order),)
-                if c is not None else ()
+                if c is not None
+                else ()
             )
             when = cm.created_at
             items.append(
                 TimelineItem(
-                    "commitment", cm.id, "commitment", cm.status, when, cm.description, "",
-                    "", "", owner_name or "", to, cm.due_date,
+                    "commitment",
+                    cm.id,
+                    "commitment",
+                    cm.status,
+                    when,
+                    cm.description,
+                    "",
+                    "",
+                    "",
+                    owner_name or "",
+                    to,
+                    cm.due_date,
                 )
             )
         items.sort(key=lambda i: i.when, reverse=True)
@@ -512,6 +635,13 @@ class Queries:
         account's name comes along (archived accounts too) so whoever edits the file can see
         where the contact works.
         """
+        page = (
+            select(Contact.id)
+            .where(Contact.deleted_at.is_(None), Contact.id > after_id)
+            .order_by(Contact.id)
+            .limit(limit)
+            .scalar_subquery()
+        )
         pos = (
             select(
                 Position.contact_id,
@@ -529,27 +659,34 @@ class Queries:
                 )
                 .label("rn"),
             )
-            .where(Position.deleted_at.is_(None), Position.end_date.is_(None))
+            .where(
+                Position.contact_id.in_(page),  # only this page's: the window stays small
+                Position.deleted_at.is_(None),
+                Position.end_date.is_(None),
+            )
             .subquery()
         )
-        page = (
-            select(Contact.id)
-            .where(Contact.deleted_at.is_(None), Contact.id > after_id)
-            .order_by(Contact.id)
-            .limit(limit)
-            .scalar_subquery()
-        )
         rows = self.session.execute(
-            select(Contact, pos, Account.name)
+            select(
+                Contact,
+                pos.c.account_id,
+                Account.name,
+                pos.c.title,
+                pos.c.department,
+                pos.c.stakeholder_role,
+                pos.c.influence,
+                pos.c.stance,
+                pos.c.strength,
+            )
             .outerjoin(pos, and_(pos.c.contact_id == Contact.id, pos.c.rn == 1))
             .outerjoin(Account, Account.id == pos.c.account_id)
             .where(Contact.id.in_(page))
             .order_by(Contact.id)
         ).all()
         out: list[dict[str, Any]] = []
-        for row in rows:
-            c: Contact = row[0]
-            p = row._mapping
+        # Positional unpacking: the subquery is built anew per call, so its column objects
+        # are not the keys of a cached statement's rows.
+        for c, account_id, account_name, title, dept, role, influence, stance, strength in rows:
             out.append(
                 {
                     "id": c.id,
@@ -564,14 +701,14 @@ class Queries:
                     "language": c.language,
                     "tax_code": c.tax_code,
                     "notes": c.notes,
-                    "account_id": p[pos.c.account_id],
-                    "account_name": p[Account.name],
-                    "title": p[pos.c.title],
-                    "department": p[pos.c.department],
-                    "stakeholder_role": p[pos.c.stakeholder_role],
-                    "influence": p[pos.c.influence],
-                    "stance": p[pos.c.stance],
-                    "strength": p[pos.c.strength],
+                    "account_id": account_id,
+                    "account_name": account_name,
+                    "title": title,
+                    "department": dept,
+                    "stakeholder_role": role,
+                    "influence": influence,
+                    "stance": stance,
+                    "strength": strength,
                 }
             )
         return out

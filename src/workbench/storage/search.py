@@ -131,7 +131,9 @@ def fts_query(user_text: str) -> str | None:
     return " AND ".join(f'"{t}"*' for t in tokens)
 
 
-def search(session: Session, user_text: str, limit: int = 20, kind: str | None = None) -> list[SearchHit]:
+def search(
+    session: Session, user_text: str, limit: int = 20, kind: str | None = None
+) -> list[SearchHit]:
     """Accounts and contacts matching every typed token; accounts first, best match first."""
     query = fts_query(user_text)
     if query is None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workbench.domain.changes import ChangeSet, Op, RowChange
 from workbench.domain.ids import new_id
+from workbench.domain.text import fold
 from workbench.storage import capture, search
 from workbench.storage.engine import make_engine
 from workbench.storage.migrate import upgrade
@@ -33,7 +34,6 @@ from workbench.storage.tables import (
     Setting,
     Synced,
 )
-from workbench.domain.text import fold
 
 
 class RowNotFoundError(LookupError):
@@ -195,8 +195,11 @@ class UnitOfWork:
                 pos = self.session.get(Position, r.row_id)
                 if pos is not None:
                     contact_ids.add(pos.contact_id)
-        renamed = [r.row_id for r in rows if r.table == "accounts" and r.op is Op.UPDATE
-                   and "name" in r.after]
+        renamed = [
+            r.row_id
+            for r in rows
+            if r.table == "accounts" and r.op is Op.UPDATE and "name" in r.after
+        ]
         if renamed:
             # An account's new name shows in its contacts' subtitles.
             contact_ids.update(
@@ -249,7 +252,9 @@ def _keep_derived(obj: Synced) -> None:
         obj.name_folded = fold(obj.name)
     elif isinstance(obj, Contact):
         name = PersonName(
-            obj.family_name or "", obj.middle_name or "", obj.given_name or "",
+            obj.family_name or "",
+            obj.middle_name or "",
+            obj.given_name or "",
             NameOrder(obj.name_order or NameOrder.FAMILY_FIRST),
         )
         obj.sort_given = "\x1f".join(name.sort_key("vi"))

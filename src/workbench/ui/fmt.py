@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from workbench.domain.formatting import format_date
 from workbench.domain.money import Money, format_money
@@ -10,31 +10,66 @@ from workbench.ui.i18n import locale_name, tr
 
 LABELS: dict[str, str] = {
     # tiers
-    "strategic": "Strategic", "key": "Key", "core": "Core", "small": "Small",
+    "strategic": "Strategic",
+    "key": "Key",
+    "core": "Core",
+    "small": "Small",
     # account kinds
-    "company": "Company", "bank_client": "Bank client", "household": "Household",
+    "company": "Company",
+    "bank_client": "Bank client",
+    "household": "Household",
     "public": "Public body",
     # roles
-    "am": "Account manager", "rm": "Relationship manager", "finance": "Finance",
-    "sales": "Sales", "admin": "Administrator", "owner": "Owner", "delivery": "Delivery",
+    "am": "Account manager",
+    "rm": "Relationship manager",
+    "finance": "Finance",
+    "sales": "Sales",
+    "admin": "Administrator",
+    "owner": "Owner",
+    "delivery": "Delivery",
     "sponsor": "Sponsor",
     # stakeholder roles
-    "decision_maker": "Decision maker", "exec_sponsor": "Executive sponsor",
-    "influencer": "Influencer", "champion": "Champion", "user": "User", "blocker": "Blocker",
-    "finance_contact": "Finance contact", "technical": "Technical",
+    "decision_maker": "Decision maker",
+    "exec_sponsor": "Executive sponsor",
+    "influencer": "Influencer",
+    "champion": "Champion",
+    "user": "User",
+    "blocker": "Blocker",
+    "finance_contact": "Finance contact",
+    "technical": "Technical",
     # stances
-    "supporter": "Supporter", "neutral": "Neutral", "skeptic": "Skeptic",
+    "supporter": "Supporter",
+    "neutral": "Neutral",
+    "skeptic": "Skeptic",
     "opponent": "Opponent",
     # activities
-    "meeting": "Meeting", "call": "Call", "email": "Email", "visit": "Visit", "note": "Note",
-    "task": "Task", "commitment": "Commitment",
-    "planned": "Planned", "done": "Done", "cancelled": "Cancelled", "open": "Open",
+    "meeting": "Meeting",
+    "call": "Call",
+    "email": "Email",
+    "visit": "Visit",
+    "note": "Note",
+    "task": "Task",
+    "commitment": "Commitment",
+    "planned": "Planned",
+    "done": "Done",
+    "cancelled": "Cancelled",
+    "open": "Open",
     # opportunities
-    "new": "New business", "upsell": "Upsell", "cross_sell": "Cross-sell",
-    "renewal": "Renewal", "qualify": "Qualify", "develop": "Develop", "propose": "Propose",
-    "negotiate": "Negotiate", "won": "Won", "lost": "Lost",
+    "new": "New business",
+    "upsell": "Upsell",
+    "cross_sell": "Cross-sell",
+    "renewal": "Renewal",
+    "qualify": "Qualify",
+    "develop": "Develop",
+    "propose": "Propose",
+    "negotiate": "Negotiate",
+    "won": "Won",
+    "lost": "Lost",
     # usage
-    "none": "None", "low": "Low", "medium": "Medium", "high": "High",
+    "none": "None",
+    "low": "Low",
+    "medium": "Medium",
+    "high": "High",
 }
 
 STRENGTH = ("None", "Weak", "Fair", "Good", "Strong")
@@ -49,11 +84,16 @@ def strength(value: int) -> str:
     return tr(STRENGTH[max(0, min(4, value))])
 
 
+def local(moment: datetime) -> datetime:
+    """Stored datetimes are naive UTC; people read them in their own time zone."""
+    return moment.replace(tzinfo=UTC).astimezone().replace(tzinfo=None)
+
+
 def day(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.date()
+        value = local(value).date()
     return format_date(value, locale_name())
 
 
@@ -64,7 +104,7 @@ def money(minor: int, currency: str) -> str:
 def days_ago(value: datetime | None, today: date | None = None) -> str:
     if value is None:
         return tr("never")
-    n = ((today or date.today()) - value.date()).days
+    n = ((today or date.today()) - local(value).date()).days
     if n <= 0:
         return tr("today")
     if n == 1:

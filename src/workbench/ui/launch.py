@@ -6,6 +6,7 @@ worker when the store opens), so start-up feels instant even on a large database
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -42,8 +43,13 @@ def build(settings: QSettings, perspective: str | None) -> tuple[MainWindow, App
 
 
 def open_database(
-    window: MainWindow, ctx: AppContext, path: Path, *, demo: bool = False,
+    window: MainWindow,
+    ctx: AppContext,
+    path: Path,
+    *,
+    demo: bool = False,
     on_ready: Any = None,
+    on_error: Any = None,
 ) -> None:
     """Open `path` on the worker (generating demo data first when `demo`), then load docks."""
 
@@ -62,8 +68,9 @@ def open_database(
         ctx.db_path = path
         window.set_database_label(str(path))
         if store.backup_made is not None:
-            window.show_message(tr("Upgraded the database; a copy was kept at {path}",
-                                   path=store.backup_made))
+            window.show_message(
+                tr("Upgraded the database; a copy was kept at {path}", path=store.backup_made)
+            )
 
         def loaded(result: Any) -> None:
             users, current = result
@@ -82,8 +89,11 @@ def open_database(
         ctx.tasks.run("users", load_users, loaded)
 
     def failed(exc: BaseException) -> None:
-        QMessageBox.critical(window, tr("Cannot open the database"), str(exc))
         window.set_database_label(tr("No database open"))
+        if on_error is not None:
+            on_error(exc)
+        else:
+            QMessageBox.critical(window, tr("Cannot open the database"), str(exc))
 
     window.set_database_label(
         tr("Generating demo data…") if demo else tr("Opening {path}…", path=path)
@@ -114,8 +124,35 @@ def when_settled(ctx: AppContext, callback: Any, quiet_ms: int = 250) -> None:
     ctx.__dict__["_settle_timer"] = timer  # keep it alive as long as the context
 
 
+def _bench_probe(window: MainWindow) -> None:
+    """For benchmarks/startup.py: print when the window first paints and when loaded accounts
+    first paint (and whether SQLAlchemy is imported yet), then close the window."""
+    import time
+
+    from PySide6.QtCore import QEvent, QObject
+
+    class Probe(QObject):
+        def eventFilter(self, obj: Any, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                obj.removeEventFilter(self)
+                what = "first_paint" if obj is window else "accounts_painted"
+                print(f"BENCH {what} {time.time():.6f} {'sqlalchemy' in sys.modules}", flush=True)
+                if obj is not window:
+                    QTimer.singleShot(0, window.close)
+            return False
+
+    probe = Probe(window)
+    window.installEventFilter(probe)
+    panel: Any = window.panels["dock.accounts"]
+    panel.model.loaded.connect(lambda: panel.view.viewport().installEventFilter(probe))
+
+
 def run_gui(
-    *, db: Path | None, demo: bool, lang: str | None, perspective: str | None,
+    *,
+    db: Path | None,
+    demo: bool,
+    lang: str | None,
+    perspective: str | None,
     screenshot: Path | None,
 ) -> int:
     from workbench.paths import default_db_path, demo_db_path
@@ -131,6 +168,8 @@ def run_gui(
     window, ctx = build(settings, perspective)
     if screenshot is not None:
         window.resize(1600, 1000)
+    if os.environ.get("WORKBENCH_BENCH_STARTUP"):  # benchmarks/startup.py only
+        _bench_probe(window)
     window.show()
     path = db or (demo_db_path() if demo else default_db_path())
     status: dict[str, int] = {"code": 0}
@@ -143,9 +182,20 @@ def run_gui(
             status["code"] = 1
         window.close()
 
+    def cannot_open(exc: BaseException) -> None:
+        print(f"workbench: {exc}", file=sys.stderr)
+        status["code"] = 2
+        window.close()
+
     if screenshot is not None:
-        open_database(window, ctx, path, demo=demo and db is None,
-                      on_ready=lambda: when_settled(ctx, shoot))
+        open_database(
+            window,
+            ctx,
+            path,
+            demo=demo and db is None,
+            on_ready=lambda: when_settled(ctx, shoot),
+            on_error=cannot_open,
+        )
     else:
         open_database(window, ctx, path, demo=demo and db is None)
     code = app.exec()

@@ -89,8 +89,9 @@ class MainWindow(QMainWindow):
         return None
 
     # -- menus -------------------------------------------------------------------------------
-    def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None,
-                slot: object, name: str) -> QAction:
+    def _action(
+        self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot: object, name: str
+    ) -> QAction:
         action = QAction(tr(text), self)
         action.setObjectName(name)
         if shortcut is not None:
@@ -115,23 +116,27 @@ class MainWindow(QMainWindow):
         )
 
         edit = bar.addMenu(tr("&Edit"))
-        self.undo_action = self._action("Undo", QKeySequence.StandardKey.Undo,
-                                        self.ctx.undo.undo, "act.undo")
+        self.undo_action = self._action(
+            "Undo", QKeySequence.StandardKey.Undo, self.ctx.undo.undo, "act.undo"
+        )
         self.redo_action = self._action("Redo", "Ctrl+Shift+Z", self.ctx.undo.redo, "act.redo")
         edit.addAction(self.undo_action)
         edit.addAction(self.redo_action)
         edit.addSeparator()
-        edit.addAction(self._action("New", "Ctrl+N", lambda: self._to_panel("new_item"),
-                                    "act.new"))
-        edit.addAction(self._action("Edit", "F2", lambda: self._to_panel("edit_item"),
-                                    "act.edit"))
-        edit.addAction(self._action("Archive", "Ctrl+Delete",
-                                    lambda: self._to_panel("archive_item"), "act.archive"))
-        edit.addAction(self._action("Filter", "Ctrl+F", lambda: self._to_panel("focus_filter"),
-                                    "act.filter"))
+        edit.addAction(self._action("New", "Ctrl+N", lambda: self._to_panel("new_item"), "act.new"))
+        edit.addAction(self._action("Edit", "F2", lambda: self._to_panel("edit_item"), "act.edit"))
+        edit.addAction(
+            self._action(
+                "Archive", "Ctrl+Delete", lambda: self._to_panel("archive_item"), "act.archive"
+            )
+        )
+        edit.addAction(
+            self._action("Filter", "Ctrl+F", lambda: self._to_panel("focus_filter"), "act.filter")
+        )
         edit.addSeparator()
-        edit.addAction(self._action("Quick search…", "Ctrl+K", self.quick_search,
-                                    "act.quick_search"))
+        edit.addAction(
+            self._action("Quick search…", "Ctrl+K", self.quick_search, "act.quick_search")
+        )
         self.ctx.undo.state_changed.connect(self._update_undo)
         self._update_undo()
 
@@ -140,8 +145,12 @@ class MainWindow(QMainWindow):
         group = QActionGroup(self)
         self.perspective_actions: dict[str, QAction] = {}
         for n, (key, p) in enumerate(perspectives.PERSPECTIVES.items(), start=1):
-            act = self._action(p.title, f"Ctrl+Alt+{n}", lambda _=False, k=key:
-                               self.set_perspective(k), f"act.perspective.{key}")
+            act = self._action(
+                p.title,
+                f"Ctrl+Alt+{n}",
+                lambda _=False, k=key: self.set_perspective(k),
+                f"act.perspective.{key}",
+            )
             act.setCheckable(True)
             group.addAction(act)
             persp_menu.addAction(act)
@@ -194,9 +203,12 @@ class MainWindow(QMainWindow):
 
     def _about(self) -> None:
         QMessageBox.about(
-            self, tr("About Workbench"),
-            tr("Workbench {version}: accounts, people and interactions, offline first.",
-               version=__version__),
+            self,
+            tr("About Workbench"),
+            tr(
+                "Workbench {version}: accounts, people and interactions, offline first.",
+                version=__version__,
+            ),
         )
 
     # -- perspectives ------------------------------------------------------------------------
@@ -239,7 +251,7 @@ class MainWindow(QMainWindow):
     def set_database_label(self, text: str) -> None:
         self.db_label.setText(text)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+    def closeEvent(self, event: QCloseEvent) -> None:
         perspectives.save(self, self.settings, self.perspective)
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.sync()

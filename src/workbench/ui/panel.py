@@ -64,7 +64,7 @@ class Panel(QWidget):
     def _on_current_account(self, _account_id: str) -> None:
         self.request_reload()
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._stale:
             self.request_reload()

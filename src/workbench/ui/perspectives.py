@@ -41,7 +41,8 @@ PERSPECTIVES: dict[str, Perspective] = {
     p.key: p
     for p in (
         Perspective(
-            "am", "Account manager",
+            "am",
+            "Account manager",
             (
                 Step("add", "dock.accounts"),
                 Step("split", "dock.account", "dock.accounts", H),
@@ -52,7 +53,8 @@ PERSPECTIVES: dict[str, Perspective] = {
             ("dock.accounts",),
         ),
         Perspective(
-            "rm", "Relationship manager",
+            "rm",
+            "Relationship manager",
             (
                 Step("add", "dock.accounts"),
                 Step("split", "dock.account", "dock.accounts", H),
@@ -63,7 +65,8 @@ PERSPECTIVES: dict[str, Perspective] = {
             ("dock.accounts", "dock.timeline"),
         ),
         Perspective(
-            "finance", "Finance",
+            "finance",
+            "Finance",
             (
                 Step("add", "dock.accounts"),
                 Step("split", "dock.account", "dock.accounts", H),
@@ -73,7 +76,8 @@ PERSPECTIVES: dict[str, Perspective] = {
             ("dock.accounts", "dock.account"),
         ),
         Perspective(
-            "sales", "Sales",
+            "sales",
+            "Sales",
             (
                 Step("add", "dock.accounts"),
                 Step("split", "dock.contacts", "dock.accounts", V),

@@ -93,8 +93,12 @@ class Tasks(QObject):
         self._thread.start()
 
     # -- GUI thread --------------------------------------------------------------------------
-    def open_store(self, opener: Callable[[], Store], on_done: Callable[[Any], None],
-                   on_error: Callable[[BaseException], None] | None = None) -> Task:
+    def open_store(
+        self,
+        opener: Callable[[], Store],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> Task:
         def work(_store: Any, _ctx: TaskContext) -> Store:
             if self._store is not None:
                 self._store.close()
@@ -129,7 +133,7 @@ class Tasks(QObject):
 
         def guarded(store: Any, ctx: TaskContext) -> Any:
             if needs_store and store is None:
-                raise RuntimeError("no database is open")
+                raise RuntimeError(f"no database is open (task {name})")
             return fn(store, ctx)
 
         self._queue.put((task, guarded))

@@ -28,15 +28,15 @@ from workbench.ui.widgets.table import make_table
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 COLUMNS = [
-    Column("name", "Account", lambda r: r.name, "name", width=280),
-    Column("tier", "Tier", lambda r: fmt.label(r.tier), "tier", width=80),
-    Column("owner", "Owner", lambda r: r.owner_name, "owner", width=140),
-    Column("city", "City", lambda r: r.city, "city", width=110),
+    Column("name", "Account", lambda r: r.name, "name", tooltip=lambda r: r.name, width=240),
+    Column("tier", "Tier", lambda r: fmt.label(r.tier), "tier", width=72),
+    Column("owner", "Owner", lambda r: r.owner_name, "owner", width=132),
     Column("last_contact", "Last contact", lambda r: fmt.days_ago(r.last_contact),
-           "last_contact", tooltip=lambda r: fmt.day(r.last_contact), width=110),
+           "last_contact", tooltip=lambda r: fmt.day(r.last_contact), width=100),
     Column("open", "Open opps", lambda r: str(r.open_opportunities) if r.open_opportunities
            else "", "open_opportunities", align=RIGHT,
-           tooltip=lambda r: fmt.money(r.open_pipeline_minor, r.currency), width=80),
+           tooltip=lambda r: fmt.money(r.open_pipeline_minor, r.currency), width=76),
+    Column("city", "City", lambda r: r.city, "city", width=120),
 ]
 
 
@@ -78,8 +78,12 @@ class AccountsPanel(Panel):
         self.view = make_table(self)
         self.view.setObjectName("accounts.table")
         self.view.setModel(self.model)
+        header = self.view.horizontalHeader()
+        header.setStretchLastSection(False)
         for i, col in enumerate(COLUMNS):
             self.view.setColumnWidth(i, col.width)
+        header.setSectionResizeMode(0, header.ResizeMode.Stretch)
+        header.setMinimumSectionSize(48)
         self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         layout.addWidget(self.view)
         self.count_label = QLabel()
@@ -98,6 +102,7 @@ class AccountsPanel(Panel):
         self.view.selectionModel().selectionChanged.connect(self._selected)
         self.view.doubleClicked.connect(lambda _i: self.edit_item())
         self.model.loaded.connect(self._loaded)
+        ctx.hub.current_account_changed.connect(self._follow_current)
         self._select_after_load: str | None = None
         self._owners_loaded = False
 
@@ -154,6 +159,12 @@ class AccountsPanel(Panel):
             if isinstance(row, AccountListRow):
                 self.ctx.hub.set_current_account(row.id)
 
+    def _follow_current(self, account_id: str) -> None:
+        """Made current elsewhere (quick search, another dock): show it here too, if loaded."""
+        current = self.current_row()
+        if account_id and (current is None or current.id != account_id):
+            self.select_account(account_id)
+
     def select_account(self, account_id: str) -> None:
         row = self.model.row_of_id(account_id)
         if row >= 0:
@@ -200,8 +211,6 @@ class AccountsPanel(Panel):
         def done(changes: ChangeSet) -> None:
             self.ctx.undo.push(tr("archive {name}", name=name), changes)
             self.ctx.hub.publish(changes)
-            self.ctx.hub.status.emit(
-                tr("Archived {name}. Undo with Ctrl+Z.", name=name)
-            )
+            self.ctx.hub.status.emit(tr("Archived {name}. Undo with Ctrl+Z.", name=name))
 
         self.run("archive", lambda store, _c: archive_account(store, row.id), done)

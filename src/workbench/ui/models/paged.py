@@ -31,7 +31,11 @@ class PagedTableModel(QAbstractTableModel):
     loaded = Signal()  # the count (and first page) for the current filter arrived
 
     def __init__(
-        self, tasks: Tasks, columns: Sequence[Column], count: CountFn, page: PageFn,
+        self,
+        tasks: Tasks,
+        columns: Sequence[Column],
+        count: CountFn,
+        page: PageFn,
         default_sort: str,
     ) -> None:
         super().__init__()
@@ -113,8 +117,7 @@ class PagedTableModel(QAbstractTableModel):
             first = page * PAGE_SIZE
             last = min(first + len(rows), self._count) - 1
             if last >= first:
-                self.dataChanged.emit(self.index(first, 0),
-                                      self.index(last, len(self.columns) - 1))
+                self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
 
         self._tasks.run("page", work, done)
 
@@ -143,10 +146,10 @@ class PagedTableModel(QAbstractTableModel):
         return sum(len(rows) for rows in self._pages.values())
 
     # -- Qt model API ------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else self._count
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -170,7 +173,7 @@ class PagedTableModel(QAbstractTableModel):
             return column.tooltip(row)
         return None
 
-    def headerData(  # noqa: N802
+    def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
@@ -188,4 +191,5 @@ class PagedTableModel(QAbstractTableModel):
             return
         self._sort = self.columns[column].sort_key
         self._descending = order == Qt.SortOrder.DescendingOrder
-        self.reload()
+        if self._filter is not None:  # before the first filter there is nothing to re-sort
+            self.reload()
