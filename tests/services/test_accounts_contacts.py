@@ -158,9 +158,14 @@ def test_vietnamese_sort_is_by_given_name(store: Store) -> None:
 def test_moving_a_person_to_another_account_ends_the_old_position(store: Store) -> None:
     old = _account(store, "Công ty Cũ")
     new = _account(store, "Công ty Mới")
-    cid = contacts.create_contact(store, ContactDraft(
-        given_name="Hùng", family_name="Bùi", position=PositionDraft(account_id=old, title="CFO"),
-    )).id
+    cid = contacts.create_contact(
+        store,
+        ContactDraft(
+            given_name="Hùng",
+            family_name="Bùi",
+            position=PositionDraft(account_id=old, title="CFO"),
+        ),
+    ).id
     draft = contacts.draft_from_contact(store, cid)
     assert draft.position is not None
     draft.position.account_id = new

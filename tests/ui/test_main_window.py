@@ -87,7 +87,7 @@ def test_a_damaged_or_old_saved_layout_falls_back_to_the_default(
 def test_accounts_dock_filters_by_text_owner_and_tier(
     open_window: Any, seeded: Seed, qtbot: Any, qtmodeltester: Any
 ) -> None:
-    window, ctx = open_window(seeded.path)
+    window, _ctx = open_window(seeded.path)
     panel = window.panels["dock.accounts"]
     model = panel.model
     assert model.rowCount() == 3

@@ -157,7 +157,7 @@ _SHAPES: tuple[tuple[str, float], ...] = (
     ("bank", 8),
     ("public", 4),
     ("household", 5),
-    ("branch", 6),
+    ("branch", 11),
     ("subsidiary", 3),
     ("group", 1),
 )
@@ -271,12 +271,15 @@ def _person(d: Dice, female: bool) -> tuple[str, str, str]:
     return family, middle, given
 
 
-def _owner(d: Dice, staff: Staff, tier: Tier) -> str:
+def _owner(d: Dice, staff: Staff, tier: Tier, turn: int) -> str:
+    """RMs own the strategic and many key accounts, AMs the rest. Colleagues take turns, so
+    every one of them has a portfolio even in a small demo."""
     rms, ams = staff.by_role[Role.RM], staff.by_role[Role.AM]
-    if tier is Tier.STRATEGIC or (tier is Tier.KEY and d.chance(0.45)):
-        return rms[0] if d.chance(0.6) else d.pick(rms)
+    if tier is Tier.STRATEGIC or (tier is Tier.KEY and d.chance(0.6)):
+        return rms[turn % len(rms)]
     # The current user gets the biggest AM portfolio, so the demo opens on a full desk.
-    return ams[0] if d.chance(0.45) else d.pick(ams)
+    others = ams[1:] or ams
+    return ams[0] if d.chance(0.45) else others[turn % len(others)]
 
 
 def _team(d: Dice, staff: Staff, owner: str, tier: Tier) -> list[tuple[str, str]]:
@@ -405,15 +408,21 @@ class AccountMaker:
     def _public(self, shape: str) -> None:
         d = self.d
         for _ in range(20):
-            template, head, domain_t = d.pick(vocab.PUBLIC_BODIES)
             city = d.weighted(_CITY_WEIGHTS)
-            name = template.format(province=city.province)
+            if d.chance(0.35):
+                template, head, domain_t = d.pick(vocab.DISTRICT_BODIES)
+                district = d.pick(city.districts)
+                name = template.format(district=district)
+                domain = domain_t.format(d=_slug(district), slug=city.slug)
+            else:
+                template, head, domain_t = d.pick(vocab.PUBLIC_BODIES)
+                name = template.format(province=city.province)
+                domain = domain_t.format(slug=city.slug)
             if name not in self.plan.names:
                 break
         else:
             self._company("company")
             return
-        domain = domain_t.format(slug=city.slug)
         self.plan.domains.add(domain)
         self._add(shape, name, AccountKind.PUBLIC, "Cơ quan nhà nước", city, domain, head, None)
 
@@ -523,7 +532,7 @@ class AccountMaker:
         if parent is not None and d.chance(0.7):
             owner = parent.owner_id
         else:
-            owner = _owner(d, self.staff, tier)
+            owner = _owner(d, self.staff, tier, len(self.infos))
         created = d.past(200, 2200)
         if parent is not None:
             created = max(created, min(parent.created_at + timedelta(days=30), d.past(1, 2)))

@@ -27,8 +27,9 @@ class Dice:
     def __init__(self, seed: int, today: date) -> None:
         self.r = random.Random(seed)
         self.today = today
-        # "Now" is mid-morning in Vietnam on `today`: everything generated as past is before it.
-        self.now = datetime.combine(today, time(9, 30)) - ICT
+        # "Now" is the start of `today` in Vietnam: everything generated as past happened
+        # before it, so no row looks as if it were made later than the moment of generation.
+        self.now = datetime.combine(today, time()) - ICT
         # Ids count up from midnight UTC at the start of `today`.
         self._ms = int(datetime.combine(today, time()).replace(tzinfo=UTC).timestamp() * 1000)
         self._cum: dict[int, tuple[Sequence[object], list[float]]] = {}

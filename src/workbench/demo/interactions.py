@@ -405,12 +405,14 @@ class StoryMaker:
         roll = d.r.random()
         status, done_at = CommitmentStatus.OPEN, None
         if due < d.today:
-            if roll < 0.78:
-                status = CommitmentStatus.DONE
-            elif roll < 0.93:
+            # Overdue ones are mostly recent: old promises get kept or dropped eventually.
+            overdue = 0.25 if (d.today - due).days <= 60 else 0.04
+            if roll < overdue:
                 status = CommitmentStatus.OPEN  # overdue: the RM's conscience
-            else:
+            elif roll < overdue + 0.06:
                 status = CommitmentStatus.CANCELLED
+            else:
+                status = CommitmentStatus.DONE
         elif roll < 0.08:
             status = CommitmentStatus.DONE
         created = d.clamp(when + timedelta(hours=d.between(1, 4)))

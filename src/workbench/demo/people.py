@@ -9,8 +9,10 @@ Exactly one current decision maker per account keeps the health score's coverage
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from workbench.demo import vocab
@@ -68,9 +70,9 @@ class Registry:
         self.emails.add(candidate)
         return candidate
 
-    def mobile(self, make: Any) -> str:
+    def mobile(self, make: Callable[[], str]) -> str:
         while True:
-            number = str(make())
+            number = make()
             if number not in self.mobiles:
                 self.mobiles.add(number)
                 return number
@@ -193,8 +195,8 @@ class PeopleMaker:
     def _name(self, acc: AccountInfo, seat: Slot, index: int) -> tuple[str, str, str, bool]:
         d = self.d
         if acc.abroad is not None:
-            given, family = vocab.FOREIGN_NAMES[acc.abroad.code]
-            return d.pick(family), "", d.pick(given), d.chance(0.45)
+            givens, families = vocab.FOREIGN_NAMES[acc.abroad.code]
+            return d.pick(families), "", d.pick(givens), d.chance(0.45)
         if acc.household_head is not None and index == 0:
             return acc.household_head
         female = d.chance(0.6 if seat.function == "finance" else 0.42)
@@ -245,9 +247,9 @@ class PeopleMaker:
                 birthday = date(born, 1, 1) + timedelta(days=d.between(0, 364))
             has_email = d.chance(0.92)
             if acc.abroad is not None:
-                mobile = self.registry.mobile(lambda: foreign_phone(d, acc.abroad.mobile))  # type: ignore[union-attr]
+                mobile = self.registry.mobile(partial(foreign_phone, d, acc.abroad.mobile))
             elif d.chance(0.93):
-                mobile = self.registry.mobile(lambda: vn_mobile(d))
+                mobile = self.registry.mobile(partial(vn_mobile, d))
             else:
                 mobile = ""
             phone = ""
@@ -300,10 +302,8 @@ class PeopleMaker:
                     "updated_at": d.edited(created),
                 }
             )
-            if acc.lang == "en":
-                who = given
-            else:
-                who = f"{'chị' if female else 'anh'} {given}"
+            # How a note names them: "chị Lan", "anh Hùng"; English notes use the given name.
+            who = given if acc.lang == "en" else f"{'chị' if female else 'anh'} {given}"
             people.append(Person(cid, roles[i], influence, who))
         return people
 

@@ -751,6 +751,12 @@ PUBLIC_BODIES: tuple[tuple[str, str, str], ...] = (
     ("Bảo hiểm Xã hội {province}", "Giám đốc", "bhxh.{slug}.gov.vn"),
 )
 
+# Local bodies: (template with {district}, head's title, domain template with {d} and {slug}).
+DISTRICT_BODIES: tuple[tuple[str, str, str], ...] = (
+    ("Ủy ban Nhân dân {district}", "Chủ tịch UBND", "ubnd-{d}.{slug}.gov.vn"),
+    ("Trung tâm Y tế {district}", "Giám đốc Trung tâm", "ttyt-{d}.{slug}.gov.vn"),
+)
+
 HOUSEHOLD_TRADES: tuple[tuple[str, str], ...] = (
     ("Tạp hóa", "Bán lẻ"),
     ("Nhà hàng", "Ăn uống"),

@@ -33,7 +33,7 @@ def _plain(value: Any) -> Any:
 
 
 def _captured(session: Session) -> list[RowChange]:
-    return session.info.setdefault(CAPTURE_KEY, [])  # type: ignore[no-any-return]
+    return session.info.setdefault(CAPTURE_KEY, [])
 
 
 def _columns(obj: Synced) -> dict[str, Any]:
@@ -86,4 +86,4 @@ def install(session: Session) -> None:
 
 
 def drain(session: Session) -> list[RowChange]:
-    return session.info.pop(CAPTURE_KEY, [])  # type: ignore[no-any-return]
+    return session.info.pop(CAPTURE_KEY, [])

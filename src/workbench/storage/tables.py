@@ -200,7 +200,7 @@ class Setting(Base):
 
 
 SYNCED_TABLES: dict[str, type[Synced]] = {
-    cls.__tablename__: cls  # type: ignore[attr-defined]
+    cls.__tablename__: cls
     for cls in (
         User,
         Account,

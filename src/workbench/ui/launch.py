@@ -37,7 +37,7 @@ def make_app() -> QApplication:
 def build(settings: QSettings, perspective: str | None) -> tuple[MainWindow, AppContext]:
     tasks = Tasks()
     hub = ChangeHub()
-    ctx = AppContext(tasks=tasks, hub=hub, undo=UndoManager(tasks, hub))
+    ctx = AppContext(tasks=tasks, hub=hub, undo=UndoManager(tasks, hub), settings=settings)
     window = MainWindow(ctx, settings, perspective)
     return window, ctx
 

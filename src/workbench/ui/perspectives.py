@@ -49,7 +49,7 @@ PERSPECTIVES: dict[str, Perspective] = {
                 Step("split", "dock.timeline", "dock.account", H),
                 Step("tab", "dock.contacts", "dock.accounts"),
             ),
-            (("dock.accounts", 640), ("dock.account", 520), ("dock.timeline", 440)),
+            (("dock.accounts", 600), ("dock.account", 560), ("dock.timeline", 440)),
             ("dock.accounts",),
         ),
         Perspective(
@@ -130,7 +130,7 @@ def restore(
     apply_default(window, docks, perspective)
     if state is None:
         return False
-    ok = bool(window.restoreState(state, LAYOUT_VERSION))  # type: ignore[arg-type]
+    ok = bool(window.restoreState(state, LAYOUT_VERSION))
     if not ok:
         apply_default(window, docks, perspective)
     return ok

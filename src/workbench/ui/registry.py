@@ -34,6 +34,6 @@ def dock_specs() -> list[DockSpec]:
     return [
         DockSpec("dock.accounts", "Accounts", "Alt+1", AccountsPanel),
         DockSpec("dock.contacts", "Contacts", "Alt+2", ContactsPanel),
-        DockSpec("dock.account", "Account", "Alt+3", AccountPanel),
+        DockSpec("dock.account", "Current account", "Alt+3", AccountPanel),
         DockSpec("dock.timeline", "Timeline", "Alt+4", TimelinePanel),
     ]

@@ -67,7 +67,7 @@ class Task(QObject):
         self.context.cancelled.set()
 
 
-StoreFn = Callable[["Store", TaskContext], Any]
+StoreFn = Callable[[Any, TaskContext], Any]  # (Store or None before opening, ctx)
 
 
 class _Bridge(QObject):

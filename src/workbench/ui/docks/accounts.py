@@ -23,19 +23,31 @@ from workbench.ui.i18n import tr
 from workbench.ui.models.columns import Column
 from workbench.ui.models.paged import PagedTableModel
 from workbench.ui.panel import Panel
-from workbench.ui.widgets.table import make_table
+from workbench.ui.widgets.table import enable_column_menu, make_table
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 COLUMNS = [
     Column("name", "Account", lambda r: r.name, "name", tooltip=lambda r: r.name, width=240),
-    Column("tier", "Tier", lambda r: fmt.label(r.tier), "tier", width=72),
-    Column("owner", "Owner", lambda r: r.owner_name, "owner", width=132),
-    Column("last_contact", "Last contact", lambda r: fmt.days_ago(r.last_contact),
-           "last_contact", tooltip=lambda r: fmt.day(r.last_contact), width=100),
-    Column("open", "Open opps", lambda r: str(r.open_opportunities) if r.open_opportunities
-           else "", "open_opportunities", align=RIGHT,
-           tooltip=lambda r: fmt.money(r.open_pipeline_minor, r.currency), width=76),
+    Column("tier", "Tier", lambda r: fmt.label(r.tier), "tier", width=84),
+    Column("owner", "Owner", lambda r: r.owner_name, "owner", width=126),
+    Column(
+        "last_contact",
+        "Last contact",
+        lambda r: fmt.days_ago(r.last_contact),
+        "last_contact",
+        tooltip=lambda r: fmt.day(r.last_contact),
+        width=100,
+    ),
+    Column(
+        "open",
+        "Open opps",
+        lambda r: str(r.open_opportunities) if r.open_opportunities else "",
+        "open_opportunities",
+        align=RIGHT,
+        tooltip=lambda r: fmt.money(r.open_pipeline_minor, r.currency),
+        width=70,
+    ),
     Column("city", "City", lambda r: r.city, "city", width=120),
 ]
 
@@ -84,6 +96,13 @@ class AccountsPanel(Panel):
             self.view.setColumnWidth(i, col.width)
         header.setSectionResizeMode(0, header.ResizeMode.Stretch)
         header.setMinimumSectionSize(48)
+        enable_column_menu(
+            self.view,
+            [tr(c.title) for c in COLUMNS],
+            ctx.settings,
+            "accounts",
+            default_hidden=(len(COLUMNS) - 1,),  # City: in the tooltip and the Account dock
+        )
         self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         layout.addWidget(self.view)
         self.count_label = QLabel()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 
 def make_table(parent: QWidget | None = None, *, sortable: bool = True) -> QTableView:
@@ -24,3 +24,48 @@ def make_table(parent: QWidget | None = None, *, sortable: bool = True) -> QTabl
     header.setStretchLastSection(True)
     header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     return view
+
+
+def enable_column_menu(
+    view: QTableView,
+    titles: list[str],
+    settings: QSettings | None,
+    key: str,
+    default_hidden: tuple[int, ...] = (),
+) -> None:
+    """Right-click on the header to show or hide columns; the choice is remembered.
+
+    Narrow docks cannot show every column, so the less important ones start hidden and the
+    user decides; the first column (the name) always stays.
+    """
+    header = view.horizontalHeader()
+    stored = settings.value(f"columns/{key}") if settings is not None else None
+    hidden = (
+        {int(i) for i in str(stored).split(",") if i.strip().isdigit()}
+        if stored is not None
+        else set(default_hidden)
+    )
+    for i in range(1, len(titles)):
+        header.setSectionHidden(i, i in hidden)
+
+    def save() -> None:
+        if settings is not None:
+            now = [str(i) for i in range(len(titles)) if header.isSectionHidden(i)]
+            settings.setValue(f"columns/{key}", ",".join(now))
+
+    def toggle(column: int, shown: bool) -> None:
+        header.setSectionHidden(column, not shown)
+        save()
+
+    def show_menu(pos: QPoint) -> None:
+        menu = QMenu(view)
+        for i, title in enumerate(titles):
+            action = menu.addAction(title)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(i))
+            action.setEnabled(i != 0)
+            action.toggled.connect(lambda on, col=i: toggle(col, on))
+        menu.exec(header.mapToGlobal(pos))
+
+    header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    header.customContextMenuRequested.connect(show_menu)
