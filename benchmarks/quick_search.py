@@ -153,11 +153,12 @@ def capped(cap: int, words_exact: bool = False) -> SearchFn:
 def exact_words_query(typed: str) -> str | None:
     """Like fts_query, but only the last word (when not yet followed by a space) is a prefix."""
     from workbench.domain.text import search_tokens
+    from workbench.storage.search import _PHONEISH
 
     q = _query(typed)
-    tokens = search_tokens(typed)
-    if q is None or q.count('"') != 2 * len(tokens):  # phone-like input: one digit run
+    if q is None or _PHONEISH.match(typed):  # phone-like input stays one digit-run prefix
         return q
+    tokens = search_tokens(typed)
     finished = len(tokens) if typed[-1:].isspace() else len(tokens) - 1
     return " AND ".join(f'"{t}"' if i < finished else f'"{t}"*' for i, t in enumerate(tokens))
 
@@ -303,7 +304,7 @@ def main() -> int:
                 sum(n > cap for n in matches.values()),
                 "queries",
                 contacts,
-                of=len(queries),
+                unique_queries=len(matches),
             )
     print(
         "slowest current queries (median ms over the rounds) and their match counts:",

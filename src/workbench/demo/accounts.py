@@ -7,93 +7,21 @@ exist (and have an id) before contacts, positions and activities refer to it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-import phonenumbers
-
-from workbench.demo import vocab
+from workbench.demo import details, vocab
 from workbench.demo.catalog import PRODUCTS, ProductSpec
+from workbench.demo.details import minor_from_vnd, slug
 from workbench.demo.dice import Dice
 from workbench.demo.phrases import ACCOUNT_NOTES
+from workbench.demo.staff import Staff
 from workbench.domain.enums import AccountKind, Role, TeamRole, Tier
-from workbench.domain.taxcode import TaxCodeKind, tax_code_check_digit
-from workbench.domain.text import fold
+from workbench.domain.taxcode import TaxCodeKind
 
 Row = dict[str, Any]
-
-# (name, email, role): the first AM is the "current user" of the demo database.
-TEAM: tuple[tuple[str, str, Role], ...] = (
-    ("Trần Minh Anh", "minhanh.tran@workbench.vn", Role.AM),
-    ("Lê Hoàng Nam", "nam.le@workbench.vn", Role.RM),
-    ("Phạm Thu Hà", "ha.pham@workbench.vn", Role.FINANCE),
-    ("Vũ Đức Thắng", "thang.vu@workbench.vn", Role.SALES),
-    ("Nguyễn Quốc Bảo", "bao.nguyen@workbench.vn", Role.ADMIN),
-    ("Đỗ Mai Phương", "phuong.do@workbench.vn", Role.AM),
-    ("Hoàng Gia Huy", "huy.hoang@workbench.vn", Role.AM),
-    ("Bùi Thanh Tùng", "tung.bui@workbench.vn", Role.RM),
-    ("Ngô Thanh Vân", "van.ngo@workbench.vn", Role.FINANCE),
-)
-
-
-@dataclass
-class Staff:
-    """Our users by role; `admin` users double as delivery leads on account teams."""
-
-    rows: list[Row]
-    by_role: dict[Role, list[str]]
-
-    @property
-    def current(self) -> str:
-        return self.by_role[Role.AM][0]
-
-
-def make_users(d: Dice) -> Staff:
-    rows: list[Row] = []
-    by_role: dict[Role, list[str]] = {role: [] for role in Role}
-    for name, email, role in TEAM:
-        created = d.past(1300, 1500)
-        uid = d.new_id()
-        rows.append(
-            {
-                "id": uid,
-                "name": name,
-                "email": email,
-                "role": role.value,
-                "created_at": created,
-                "updated_at": d.edited(created),
-            }
-        )
-        by_role[role].append(uid)
-    return Staff(rows, by_role)
-
-
-@dataclass
-class Products:
-    rows: list[Row]
-    ids: dict[str, str]  # code -> id
-
-
-def make_products(d: Dice) -> Products:
-    rows: list[Row] = []
-    ids: dict[str, str] = {}
-    for spec in PRODUCTS:
-        created = d.past(1400, 1460)
-        ids[spec.code] = d.new_id()
-        rows.append(
-            {
-                "id": ids[spec.code],
-                "code": spec.code,
-                "name": spec.name,
-                "product_line": spec.line,
-                "recurring": spec.recurring,
-                "created_at": created,
-                "updated_at": d.edited(created),
-            }
-        )
-    return Products(rows, ids)
 
 
 @dataclass
@@ -185,83 +113,6 @@ _CREDIT_M = {
     Tier.CORE: (1_000, 3_000),
     Tier.SMALL: (200, 800),
 }
-# Rough exchange rates, only to make amounts in other currencies look sensible.
-VND_PER = {"VND": 1, "USD": 25_000, "EUR": 27_000}
-
-
-def minor_from_vnd(vnd: int, currency: str) -> int:
-    """An amount given in VND as minor units of `currency`, rounded as people quote prices."""
-    if currency == "VND":
-        step = 1_000_000 if vnd >= 50_000_000 else 100_000
-        return max(step, round(vnd / step) * step)
-    units = vnd / VND_PER[currency]
-    return max(100, round(units / 100) * 100) * 100  # whole hundreds, in cents
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", fold(text))
-
-
-def vn_landline(d: Dice, city: vocab.City) -> str:
-    """A landline in `city`: 2-digit area codes have 8-digit numbers starting 3 or 6."""
-    if len(city.area_code) == 2:
-        return f"+84{city.area_code}{d.pick('36')}{d.digits(7)}"
-    return f"+84{city.area_code}3{d.digits(6)}"
-
-
-def vn_mobile(d: Dice) -> str:
-    return f"+84{d.pick(vocab.MOBILE_PREFIXES)}{d.digits(7)}"
-
-
-def foreign_phone(d: Dice, patterns: tuple[str, ...]) -> str:
-    """A valid number of the shape "+656:7" (prefix, then that many digits, first not 0)."""
-    while True:
-        prefix, n = d.pick(patterns).split(":")
-        number = prefix + str(d.between(1, 9)) + d.digits(int(n) - 1)
-        if phonenumbers.is_valid_number(phonenumbers.parse(number, None)):
-            return number
-
-
-def _unique_phone(plan: _Plan, make: Any) -> str:
-    while True:
-        number = str(make())
-        if number not in plan.phones:
-            plan.phones.add(number)
-            return number
-
-
-def _mst10(d: Dice, plan: _Plan, prefix: str) -> str:
-    """A valid, unused enterprise tax code from the issuing province's prefix."""
-    while True:
-        first9 = prefix + d.digits(7)
-        check = tax_code_check_digit(first9)
-        if check is None:
-            continue  # no digit makes this prefix valid; the tax office never issues it
-        code = f"{first9}{check}"
-        if code not in plan.tax_codes:
-            plan.tax_codes.add(code)
-            return code
-
-
-def _foreign_tax_id(d: Dice, shape: str) -> str:
-    return "".join(
-        str(d.between(0, 9))
-        if ch == "9"
-        else d.pick("ABCDEFGHJKLMNPRSTUVWXYZ")
-        if ch == "A"
-        else ch
-        for ch in shape
-    )
-
-
-def _domain(plan: _Plan, stem: str, tag: str, tld: str) -> str:
-    base = stem + (f"-{tag}" if tag else "")
-    candidate, n = f"{base}.{tld}", 1
-    while candidate in plan.domains:
-        n += 1
-        candidate = f"{base}{n}.{tld}"
-    plan.domains.add(candidate)
-    return candidate
 
 
 def _person(d: Dice, female: bool) -> tuple[str, str, str]:
@@ -302,23 +153,6 @@ def _team(d: Dice, staff: Staff, owner: str, tier: Tier) -> list[tuple[str, str]
     return team
 
 
-def _address(d: Dice, city: vocab.City) -> str:
-    street = d.pick(city.streets)
-    if street.startswith("KCN"):
-        return f"Lô {d.pick('ABCDE')}{d.between(1, 30)}, {street}, {city.name}"
-    return f"Số {d.between(1, 320)} {street}, {d.pick(city.districts)}, {city.name}"
-
-
-def _foreign_address(d: Dice, country: vocab.Country, city: str) -> str:
-    street = d.pick(country.streets)
-    if country.code == "SG":
-        return (
-            f"{d.between(1, 80)} {street}, #{d.between(2, 30):02d}-{d.between(1, 12):02d}, "
-            f"Singapore {d.digits(6)}"
-        )
-    return f"{d.between(1, 200)} {street}, {city}"
-
-
 class AccountMaker:
     """Makes account rows one at a time, keeping names, codes and domains unique."""
 
@@ -354,7 +188,7 @@ class AccountMaker:
         d = self.d
         parent: AccountInfo | None = None
         for _ in range(40):
-            trade, industry, _tag = d.pick(vocab.TRADES)
+            trade, industry = d.pick(vocab.TRADES)
             region, region_tag, region_cities = d.pick(vocab.REGIONS)
             if shape == "group":
                 brand = d.pick(vocab.BRANDS)
@@ -368,6 +202,8 @@ class AccountMaker:
                 brand = d.pick(vocab.BRANDS)
                 form = d.weighted(vocab.LEGAL_FORMS)
                 name = " ".join(p for p in (form, trade, brand, region) if p)
+            if region and region in brand:  # not "Sài Gòn Xanh Sài Gòn"
+                continue
             if name not in self.plan.names:
                 break
         else:
@@ -378,7 +214,9 @@ class AccountMaker:
             home = d.pick(region_cities)
             city = next(c for c in vocab.CITIES if c.name == home)
         domain_tag = region_tag if shape != "group" else ""
-        domain = _domain(self.plan, _slug(brand), domain_tag, d.pick(("vn", "com.vn", "com.vn")))
+        domain = details.domain(
+            self.plan.domains, slug(brand), domain_tag, d.pick(("vn", "com.vn", "com.vn"))
+        )
         head = "Giám đốc" if "TNHH" in form else "Tổng Giám đốc"
         info = self._add(shape, name, AccountKind.COMPANY, industry, city, domain, head, parent)
         if shape == "group":
@@ -399,7 +237,7 @@ class AccountMaker:
         else:
             self._company("company")
             return
-        domain = _domain(self.plan, _slug(brand), tag, "com.vn")
+        domain = details.domain(self.plan.domains, slug(brand), tag, "com.vn")
         info = self._add(
             shape, name, AccountKind.BANK_CLIENT, industry, city, domain, "Tổng Giám đốc", None
         )
@@ -413,7 +251,7 @@ class AccountMaker:
                 template, head, domain_t = d.pick(vocab.DISTRICT_BODIES)
                 district = d.pick(city.districts)
                 name = template.format(district=district)
-                domain = domain_t.format(d=_slug(district), slug=city.slug)
+                domain = domain_t.format(d=slug(district), slug=city.slug)
             else:
                 template, head, domain_t = d.pick(vocab.PUBLIC_BODIES)
                 name = template.format(province=city.province)
@@ -464,7 +302,7 @@ class AccountMaker:
                 break
         else:
             name = f"{name} ({d.digits(4)})"
-        domain = _domain(self.plan, _slug(stem) + _slug(trade), "", country.tld)
+        domain = details.domain(self.plan.domains, slug(stem) + slug(trade), "", country.tld)
         self._add(
             shape,
             name,
@@ -541,24 +379,25 @@ class AccountMaker:
         if abroad is not None:
             city_name, landline = d.pick(abroad.cities)
             country, currency = abroad.code, abroad.currency
-            address = _foreign_address(d, abroad, city_name)
-            phone = _unique_phone(plan, lambda: foreign_phone(d, (landline,)))
-            tax_code, tax_kind = _foreign_tax_id(d, abroad.tax_id), TaxCodeKind.FOREIGN
+            address = details.foreign_address(d, abroad, city_name)
+            phone = details.unique(plan.phones, partial(details.foreign_phone, d, (landline,)))
+            tax_code, tax_kind = details.foreign_tax_id(d, abroad.tax_id), TaxCodeKind.FOREIGN
             email, website, lang = f"contact@{domain}", f"https://www.{domain}", "en"
         else:
             assert city is not None
             city_name, country, currency, lang = city.name, "VN", "VND", "vi"
-            address = _address(d, city)
+            address = details.address(d, city)
             if household is not None:
-                phone = _unique_phone(plan, lambda: vn_mobile(d))
+                phone = details.unique(plan.phones, partial(details.vn_mobile, d))
                 born = d.between(60, 95)
                 tax_code = f"{city.pin_province}{int(household[3])}{born:02d}{d.digits(6)}"
                 tax_kind = TaxCodeKind.PIN12
-                email = f"{_slug(household[2])}{_slug(household[0])}{born}@gmail.com"
+                email = f"{slug(household[2])}{slug(household[0])}{born}@gmail.com"
                 website = ""
             else:
-                phone = _unique_phone(plan, lambda: vn_landline(d, city))
-                tax_code, tax_kind = tax or (_mst10(d, plan, city.mst_prefix), TaxCodeKind.MST10)
+                phone = details.unique(plan.phones, partial(details.vn_landline, d, city))
+                mst = partial(details.mst10, d, city.mst_prefix)
+                tax_code, tax_kind = tax or (details.unique(plan.tax_codes, mst), TaxCodeKind.MST10)
                 email, website = f"info@{domain}", f"https://www.{domain}"
                 if kind == AccountKind.PUBLIC:
                     website = f"https://{domain}"

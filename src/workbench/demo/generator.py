@@ -15,10 +15,11 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from workbench.demo.accounts import AccountMaker, Row, make_products, make_users
+from workbench.demo.accounts import AccountMaker, Row
 from workbench.demo.dice import Dice
 from workbench.demo.interactions import StoryMaker
 from workbench.demo.people import PeopleMaker
+from workbench.demo.staff import make_products, make_users
 from workbench.domain.enums import Role
 from workbench.storage.store import Store
 
@@ -73,8 +74,9 @@ class _Writer:
 
 
 def _none_pattern(row: Row) -> tuple[bool, ...]:
-    """Which values are None. SQLAlchemy's bulk insert leaves None out of the parameters, so
-    rows differing in it can't share one executemany; grouping them makes it ~3x faster."""
+    """Which values are None. SQLAlchemy's ORM bulk insert leaves None values out of the
+    parameters, so rows that differ in them can't share one executemany; grouping them cuts
+    the statements sent about threefold (65k -> 20k for 3,000 accounts)."""
     return tuple(v is None for v in row.values())
 
 

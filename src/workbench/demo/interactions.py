@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from workbench.demo.accounts import AccountInfo, minor_from_vnd
+from workbench.demo.accounts import AccountInfo
 from workbench.demo.catalog import LINE_VI, ProductSpec
+from workbench.demo.details import minor_from_vnd
 from workbench.demo.dice import ICT, Dice
 from workbench.demo.people import Person
 from workbench.demo.phrases import (
@@ -80,6 +81,8 @@ _PROBABILITY = {
 
 @dataclass
 class Held:
+    """A holding as the pipeline sees it: what, until when, and worth how much a year."""
+
     spec: ProductSpec
     end: date | None
     value_minor: int

@@ -9,14 +9,13 @@ Exactly one current decision maker per account keeps the health score's coverage
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from workbench.demo import vocab
-from workbench.demo.accounts import AccountInfo, foreign_phone, vn_landline, vn_mobile
+from workbench.demo.accounts import AccountInfo
 from workbench.demo.catalog import (
     BANK_SLOTS,
     COMPANY_SLOTS,
@@ -25,6 +24,7 @@ from workbench.demo.catalog import (
     PUBLIC_SLOTS,
     Slot,
 )
+from workbench.demo.details import foreign_phone, unique, vn_landline, vn_mobile
 from workbench.demo.dice import Dice
 from workbench.demo.phrases import CONTACT_NOTES
 from workbench.domain.enums import AccountKind, StakeholderRole, Stance, TeamRole, Tier
@@ -35,7 +35,7 @@ SR = StakeholderRole
 
 # Age ranges by seniority: heads of companies are rarely 26.
 _AGES = {0: (42, 62), 1: (36, 58), 2: (29, 55), 3: (23, 45)}
-_COUNT = {Tier.STRATEGIC: (10, 16), Tier.KEY: (6, 10), Tier.CORE: (4, 7), Tier.SMALL: (2, 4)}
+_COUNT = {Tier.STRATEGIC: (10, 16), Tier.KEY: (6, 10), Tier.CORE: (4, 7), Tier.SMALL: (2, 5)}
 _STANCES: tuple[tuple[Stance, float], ...] = (
     (Stance.SUPPORTER, 35),
     (Stance.NEUTRAL, 45),
@@ -69,13 +69,6 @@ class Registry:
             candidate = f"{local}{n}@{domain}"
         self.emails.add(candidate)
         return candidate
-
-    def mobile(self, make: Callable[[], str]) -> str:
-        while True:
-            number = make()
-            if number not in self.mobiles:
-                self.mobiles.add(number)
-                return number
 
 
 def _slots_for(acc: AccountInfo) -> tuple[Slot, ...]:
@@ -247,9 +240,9 @@ class PeopleMaker:
                 birthday = date(born, 1, 1) + timedelta(days=d.between(0, 364))
             has_email = d.chance(0.92)
             if acc.abroad is not None:
-                mobile = self.registry.mobile(partial(foreign_phone, d, acc.abroad.mobile))
+                mobile = unique(self.registry.mobiles, partial(foreign_phone, d, acc.abroad.mobile))
             elif d.chance(0.93):
-                mobile = self.registry.mobile(partial(vn_mobile, d))
+                mobile = unique(self.registry.mobiles, partial(vn_mobile, d))
             else:
                 mobile = ""
             phone = ""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select, text
+from sqlalchemy import Select, String, and_, case, column, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from workbench.domain.names import NameOrder, PersonName
@@ -72,9 +72,14 @@ def _name(family: str, middle: str, given: str, order: str) -> str:
 
 
 def _fts_ids(kind: str, query: str) -> Any:
-    return text(
-        "SELECT d.ref_id FROM search_fts f JOIN search_docs d ON d.rowid = f.rowid "
-        f"WHERE search_fts MATCH '{query.replace(chr(39), chr(39) * 2)}' AND d.kind = '{kind}'"
+    """The ids of one kind matching an FTS query, as a subquery with bound parameters."""
+    return (
+        text(
+            "SELECT d.ref_id FROM search_fts f JOIN search_docs d ON d.rowid = f.rowid "
+            "WHERE search_fts MATCH :fts_q AND d.kind = :fts_kind"
+        )
+        .bindparams(fts_q=query, fts_kind=kind)
+        .columns(column("ref_id", String))
     )
 
 
@@ -362,19 +367,6 @@ class Queries:
         offset: int = 0,
         limit: int = 200,
     ) -> list[ContactListRow]:
-        pos = (
-            select(
-                Position.contact_id,
-                Position.title,
-                Position.account_id,
-                func.row_number()
-                .over(partition_by=Position.contact_id, order_by=Position.influence.desc())
-                .label("rn"),
-            )
-            .where(Position.deleted_at.is_(None), Position.end_date.is_(None))
-            .subquery()
-        )
-        acc_name = select(Account.name).where(Account.id == pos.c.account_id).scalar_subquery()
         keys: dict[str, Any] = {
             "name": Contact.sort_given,
             "name_family": Contact.sort_family,
@@ -401,6 +393,27 @@ class Queries:
         page_ids = list(self.session.scalars(ids.offset(offset).limit(limit)))
         if not page_ids:
             return []
+        # The position shown is computed for this page's people only, never for the whole table.
+        pos = (
+            select(
+                Position.contact_id,
+                Position.title,
+                Position.account_id,
+                func.row_number()
+                .over(
+                    partition_by=Position.contact_id,
+                    order_by=(Position.influence.desc(), Position.start_date.desc(), Position.id),
+                )
+                .label("rn"),
+            )
+            .where(
+                Position.contact_id.in_(page_ids),
+                Position.deleted_at.is_(None),
+                Position.end_date.is_(None),
+            )
+            .subquery()
+        )
+        acc_name = select(Account.name).where(Account.id == pos.c.account_id).scalar_subquery()
         rows = self.session.execute(
             select(Contact, pos.c.title, pos.c.account_id, acc_name)
             .outerjoin(pos, and_(pos.c.contact_id == Contact.id, pos.c.rn == 1))

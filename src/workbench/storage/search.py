@@ -39,20 +39,24 @@ def _tax_terms(code: str) -> list[str]:
     return terms
 
 
-def _upsert(session: Session, kind: str, ref_id: str, title: str, sub: str, body: str) -> None:
-    session.execute(
-        text(
-            "INSERT INTO search_docs(kind, ref_id, title, subtitle, body) "
-            "VALUES (:k, :r, :t, :s, :b) ON CONFLICT(ref_id) DO UPDATE SET "
-            "title=excluded.title, subtitle=excluded.subtitle, body=excluded.body"
-        ),
-        {"k": kind, "r": ref_id, "t": title, "s": sub, "b": body},
-    )
+_UPSERT = text(
+    "INSERT INTO search_docs(kind, ref_id, title, subtitle, body) "
+    "VALUES (:k, :r, :t, :s, :b) ON CONFLICT(ref_id) DO UPDATE SET "
+    "title=excluded.title, subtitle=excluded.subtitle, body=excluded.body"
+)
+_DELETE = text("DELETE FROM search_docs WHERE ref_id = :r")
 
 
-def _remove(session: Session, ref_ids: Iterable[str]) -> None:
-    for ref_id in ref_ids:
-        session.execute(text("DELETE FROM search_docs WHERE ref_id = :r"), {"r": ref_id})
+def _write(session: Session, docs: list[dict[str, str]], removed: list[str]) -> None:
+    """Upsert and delete documents in two batched statements."""
+    if docs:
+        session.execute(_UPSERT, docs)
+    if removed:
+        session.execute(_DELETE, [{"r": ref_id} for ref_id in removed])
+
+
+def _doc(kind: str, ref_id: str, title: str, sub: str, terms: Iterable[str]) -> dict[str, str]:
+    return {"k": kind, "r": ref_id, "t": title, "s": sub, "b": " ".join(t for t in terms if t)}
 
 
 CHUNK = 5000
@@ -76,14 +80,17 @@ def index_contacts(session: Session, ids: Iterable[str]) -> None:
 
 def _index_accounts(session: Session, ids: list[str]) -> None:
     rows = session.scalars(select(Account).where(Account.id.in_(ids))).all()
+    docs: list[dict[str, str]] = []
+    removed: list[str] = []
     for acc in rows:
         if acc.deleted_at is not None:
-            _remove(session, [acc.id])
+            removed.append(acc.id)
             continue
         terms = [fold(acc.name), *_tax_terms(acc.tax_code), fold(acc.email), fold(acc.city)]
         terms += _phone_terms(acc.phone)
         sub = " · ".join(p for p in (acc.city, acc.tax_code) if p)
-        _upsert(session, "account", acc.id, acc.name, sub, " ".join(t for t in terms if t))
+        docs.append(_doc("account", acc.id, acc.name, sub, terms))
+    _write(session, docs, removed)
 
 
 def contact_display_name(c: Contact) -> str:
@@ -100,19 +107,24 @@ def _index_contacts(session: Session, ids: list[str]) -> None:
             Position.deleted_at.is_(None),
             Position.end_date.is_(None),
         )
+        # The same position the contacts list shows: the most influential, then the newest.
+        .order_by(Position.influence.desc(), Position.start_date.desc(), Position.id)
     ).all()
     where: dict[str, str] = {}
     for contact_id, title, account_name in current:
         where.setdefault(contact_id, ", ".join(p for p in (title, account_name) if p))
+    docs: list[dict[str, str]] = []
+    removed: list[str] = []
     for c in contacts:
         if c.deleted_at is not None:
-            _remove(session, [c.id])
+            removed.append(c.id)
             continue
         name = contact_display_name(c)
         terms = [fold(name), fold(c.email), *_tax_terms(c.tax_code)]
         terms += _phone_terms(c.phone) + _phone_terms(c.mobile)
         sub = " · ".join(p for p in (where.get(c.id, ""), c.email) if p)
-        _upsert(session, "contact", c.id, name, sub, " ".join(t for t in terms if t))
+        docs.append(_doc("contact", c.id, name, sub, terms))
+    _write(session, docs, removed)
 
 
 def fts_query(user_text: str) -> str | None:

@@ -116,31 +116,29 @@ class UnitOfWork:
         return obj.id
 
     def insert_many(self, table: str, rows: list[dict[str, Any]]) -> list[str]:
-        """Insert many rows in one statement (demo data, imports): the same capture and
-        derived columns as `insert`, without one flush per row. Returns the new ids."""
+        """Insert many rows in one statement (demo data, imports): the same defaults, derived
+        columns and capture as `insert`, without building an ORM object or flushing per row."""
         model = self._model(table)
+        defaults = _column_defaults(model)
         now = capture.utcnow()
-        ids: list[str] = []
         prepared: list[dict[str, Any]] = []
         for values in rows:
-            obj = model(**values)
-            _keep_derived(obj)
-            obj.id = obj.id or new_id()
-            obj.created_at = obj.created_at or now
-            obj.updated_at = obj.updated_at or now
-            row = {c.key: getattr(obj, c.key) for c in inspect(model).column_attrs}
-            for c in inspect(model).column_attrs:
-                column = c.columns[0]
-                if row[c.key] is None and column.default is not None and column.default.is_scalar:
-                    row[c.key] = column.default.arg
+            unknown = values.keys() - defaults.keys()
+            if unknown:
+                raise ValueError(f"{table} has no column {sorted(unknown)[0]}")
+            row = {**defaults, **values}
+            row["id"] = row["id"] or new_id()
+            row["created_at"] = row["created_at"] or now
+            row["updated_at"] = row["updated_at"] or now
+            row.update(_derived(model, row))
             prepared.append(row)
-            ids.append(obj.id)
         if prepared:
-            self.session.execute(insert(model), prepared)
+            # render_nulls: rows whose None fields differ still go in one executemany batch.
+            self.session.execute(insert(model).execution_options(render_nulls=True), prepared)
             self._changes.extend(
                 RowChange(table, r["id"], Op.INSERT, {}, _bulk_after(r)) for r in prepared
             )
-        return ids
+        return [r["id"] for r in prepared]
 
     def update(self, table: str, row_id: str, values: Mapping[str, Any]) -> None:
         obj = self._load(table, row_id)
@@ -244,18 +242,42 @@ def _from_plain(model: type[Synced], values: Mapping[str, Any]) -> dict[str, Any
     return out
 
 
-def _keep_derived(obj: Synced) -> None:
-    """Columns derived from others (folded names, sort keys) are kept here, in one place."""
+_DEFAULTS: dict[type[Synced], dict[str, Any]] = {}
+
+
+def _column_defaults(model: type[Synced]) -> dict[str, Any]:
+    """Every column of `model` with its scalar default (None where it has none), cached."""
+    if model not in _DEFAULTS:
+        out: dict[str, Any] = {}
+        for attr in inspect(model).column_attrs:
+            default = attr.columns[0].default
+            out[attr.key] = default.arg if default is not None and default.is_scalar else None
+        _DEFAULTS[model] = out
+    return dict(_DEFAULTS[model])
+
+
+def _derived(model: type[Synced], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Columns derived from others (folded names, sort keys), computed in this one place."""
     from workbench.domain.names import NameOrder, PersonName
 
-    if isinstance(obj, Account):
-        obj.name_folded = fold(obj.name)
-    elif isinstance(obj, Contact):
+    if model is Account:
+        return {"name_folded": fold(values.get("name") or "")}
+    if model is Contact:
         name = PersonName(
-            obj.family_name or "",
-            obj.middle_name or "",
-            obj.given_name or "",
-            NameOrder(obj.name_order or NameOrder.FAMILY_FIRST),
+            values.get("family_name") or "",
+            values.get("middle_name") or "",
+            values.get("given_name") or "",
+            NameOrder(values.get("name_order") or NameOrder.FAMILY_FIRST),
         )
-        obj.sort_given = "\x1f".join(name.sort_key("vi"))
-        obj.sort_family = "\x1f".join(name.sort_key("en"))
+        return {
+            "sort_given": "\x1f".join(name.sort_key("vi")),
+            "sort_family": "\x1f".join(name.sort_key("en")),
+        }
+    return {}
+
+
+def _keep_derived(obj: Synced) -> None:
+    model = type(obj)
+    values = {attr.key: getattr(obj, attr.key) for attr in inspect(model).column_attrs}
+    for key, value in _derived(model, values).items():
+        setattr(obj, key, value)
