@@ -30,6 +30,7 @@ import argparse
 import bisect
 import gc
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -176,7 +177,7 @@ def main() -> int:
     contacts = contact_count(db)
     app = make_app()
     set_language("en")
-    scratch = tempfile.mkdtemp(prefix="workbench-bench-docks-")
+    scratch = tempfile.mkdtemp(prefix="workbench-bench-docks-")  # settings; removed at the end
     settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
     window, ctx = build(settings, "sales")
     window.resize(1600, 1000)
@@ -304,6 +305,7 @@ def main() -> int:
 
     window.close()
     ctx.tasks.shutdown()
+    shutil.rmtree(scratch, ignore_errors=True)
     del app
     return 0
 

@@ -7,6 +7,8 @@ rows arrived. The times come from a probe in `workbench/ui/launch.py` that only 
 and closes the window once the accounts are painted. Each run uses a fresh, empty settings
 folder (`XDG_CONFIG_HOME`), so the default layout is measured and the user's is never touched.
 One unmeasured warm-up run comes first, then `--runs` measured runs (Qt offscreen platform).
+The child keeps compiled bytecode in the benchmark folder (`PYTHONPYCACHEPREFIX`), as an installed
+application has it next to its sources.
 
 Also measured, each in a fresh interpreter: the bare interpreter start, the import of the GUI
 side (`workbench.ui.launch`, which brings Qt), of `sqlalchemy.orm` and of `workbench.storage.store`

@@ -108,3 +108,16 @@ def test_older_file_is_backed_up_then_upgraded(
     backup.close()
     cols = [r[1] for r in sqlite3.connect(db_path).execute("PRAGMA table_info(users)")]
     assert "nickname" in cols
+
+
+def test_the_migrations_build_exactly_the_orm_tables(store: Store) -> None:
+    """A column or index added to tables.py without a migration fails here, not on a user's
+    laptop. The FTS tables are created by hand in the migration and are not in the ORM."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from workbench.storage.tables import Base
+
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert [d for d in diff if "search_" not in str(d)] == []

@@ -183,3 +183,30 @@ def test_screenshot_option_writes_a_png(seeded: Seed, tmp_path: Path) -> None:
     width = int.from_bytes(data[16:20], "big")
     height = int.from_bytes(data[20:24], "big")
     assert (width, height) == (1600, 1000)
+
+
+def test_a_dock_behind_a_tab_waits_until_it_is_picked(
+    open_window: Any, seeded: Seed, qtbot: Any
+) -> None:
+    """In the AM perspective Contacts is a tab behind Accounts: a contact change marks it
+    stale instead of querying; picking its tab loads it."""
+    from workbench.domain.drafts import ContactDraft
+    from workbench.services.contacts import create_contact
+
+    window, ctx = open_window(seeded.path, "am")
+    contacts = window.panels["dock.contacts"]
+    assert not contacts.exposed()
+    before = contacts.loads
+    done: list[Any] = []
+    ctx.tasks.run(
+        "add", lambda store, _c: create_contact(store, ContactDraft(given_name="Hạnh")),
+        done.append,
+    )
+    qtbot.waitUntil(lambda: bool(done))
+    ctx.hub.publish(done[0].changes)
+    settle(qtbot, ctx)
+    assert contacts.loads == before
+    window.docks["dock.contacts"].raise_()
+    qtbot.waitUntil(lambda: contacts.loads == before + 1, timeout=5000)
+    settle(qtbot, ctx)
+    assert contacts.model.rowCount() == 3

@@ -76,9 +76,9 @@ def _fts_ids(kind: str, query: str) -> Any:
     return (
         text(
             "SELECT d.ref_id FROM search_fts f JOIN search_docs d ON d.rowid = f.rowid "
-            "WHERE search_fts MATCH :fts_q AND d.kind = :fts_kind"
+            "WHERE search_fts MATCH :fts_q"
         )
-        .bindparams(fts_q=query, fts_kind=kind)
+        .bindparams(fts_q=query)
         .columns(column("ref_id", String))
     )
 
@@ -136,7 +136,7 @@ class Queries:
             stmt = stmt.where(Account.owner_id == f.owner_id)
         if f.tier:
             stmt = stmt.where(Account.tier == f.tier)
-        query = search.fts_query(f.text) if f.text.strip() else None
+        query = search.fts_query(f.text, "account") if f.text.strip() else None
         if query:
             stmt = stmt.where(Account.id.in_(_fts_ids("account", query)))
         return stmt
@@ -153,24 +153,38 @@ class Queries:
         offset: int = 0,
         limit: int = 200,
     ) -> list[AccountListRow]:
+        # Two steps: the page's ids in list order (on an index when sorted by name, so deep
+        # pages stay cheap), then the derived columns for those ids only.
         owner = aliased(User)
-        last = self._last_contact().label("last_contact")
-        count, total = self._open_opps()
-        stmt = select(
-            Account, owner.name, last, count.label("n_open"), total.label("open_sum")
-        ).outerjoin(owner, owner.id == Account.owner_id)
-        stmt = self._account_where(stmt, f)
         keys: dict[str, Any] = {
-            "name": Account.name_folded,
+            "name": None,
             "tier": case(TIER_ORDER, value=Account.tier, else_=len(TIER_ORDER)),
             "owner": owner.name,
             "city": Account.city,
-            "last_contact": last,
-            "open_opportunities": count,
+            "last_contact": self._last_contact(),
+            "open_opportunities": self._open_opps()[0],
         }
-        key = keys.get(sort, Account.name_folded)
-        order = [key.desc() if descending else key.asc(), Account.name_folded, Account.id]
-        rows = self.session.execute(stmt.order_by(*order).offset(offset).limit(limit)).all()
+        key = keys.get(sort)
+        ids_stmt = self._account_where(
+            select(Account.id).outerjoin(owner, owner.id == Account.owner_id), f
+        )
+        order = [] if key is None else [key.desc() if descending else key.asc()]
+        name_order = [Account.name_folded, Account.id]
+        if key is None and descending:
+            name_order = [Account.name_folded.desc(), Account.id.desc()]
+        ids_stmt = ids_stmt.order_by(*order, *name_order).offset(offset).limit(limit)
+        page_ids = list(self.session.scalars(ids_stmt))
+        if not page_ids:
+            return []
+        last = self._last_contact().label("last_contact")
+        count, total = self._open_opps()
+        stmt = (
+            select(Account, owner.name, last, count.label("n_open"), total.label("open_sum"))
+            .outerjoin(owner, owner.id == Account.owner_id)
+            .where(Account.id.in_(page_ids))
+        )
+        found = {row[0].id: row for row in self.session.execute(stmt).all()}
+        rows = [found[i] for i in page_ids if i in found]
         return [
             AccountListRow(
                 a.id,
@@ -351,7 +365,7 @@ class Queries:
                     )
                 )
             )
-        query = search.fts_query(f.text) if f.text.strip() else None
+        query = search.fts_query(f.text, "contact") if f.text.strip() else None
         if query:
             stmt = stmt.where(Contact.id.in_(_fts_ids("contact", query)))
         return stmt

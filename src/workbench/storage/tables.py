@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -57,6 +58,12 @@ class User(Synced, Base):
 
 class Account(Synced, Base):
     __tablename__ = "accounts"
+    # Live rows in list order, covering the id: deep OFFSET pages skip index entries only.
+    __table_args__ = (
+        Index(
+            "ix_accounts_live_name", "name_folded", "id", sqlite_where=text("deleted_at IS NULL")
+        ),
+    )
     name: Mapped[str] = mapped_column(String(200))
     name_folded: Mapped[str] = mapped_column(String(200), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="company")
@@ -87,6 +94,12 @@ class AccountTeamMember(Synced, Base):
 
 class Contact(Synced, Base):
     __tablename__ = "contacts"
+    __table_args__ = (
+        Index("ix_contacts_live_given", "sort_given", "id", sqlite_where=text("deleted_at IS NULL")),
+        Index(
+            "ix_contacts_live_family", "sort_family", "id", sqlite_where=text("deleted_at IS NULL")
+        ),
+    )
     family_name: Mapped[str] = mapped_column(String(80), default="")
     middle_name: Mapped[str] = mapped_column(String(80), default="")
     given_name: Mapped[str] = mapped_column(String(80))

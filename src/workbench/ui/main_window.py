@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         )
         self.docks[spec.object_name] = dock
         self.panels[spec.object_name] = panel
+        dock.visibilityChanged.connect(lambda shown, p=panel: shown and p.on_exposed())
         toggle = dock.toggleViewAction()
         toggle.setShortcut(QKeySequence(spec.shortcut))
         self._dock_toggles = [*getattr(self, "_dock_toggles", []), toggle]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 
@@ -47,10 +48,20 @@ class Panel(QWidget):
         """Ctrl+F in this dock."""
 
     # -- machinery -----------------------------------------------------------------------------
+    def exposed(self) -> bool:
+        """On screen: shown, and not a dock tab behind another (those stay `isVisible()`)."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
+    def on_exposed(self) -> None:
+        """The dock came to the front (its tab was picked): catch up if something changed."""
+        if self._stale:
+            # After the tab switch is laid out, so `exposed()` sees the new geometry.
+            QTimer.singleShot(0, self.request_reload)
+
     def request_reload(self) -> None:
         if not self.ctx.store_ready:
             return
-        if self.isVisible():
+        if self.exposed():
             self._stale = False
             self.loads += 1
             self.reload()

@@ -327,7 +327,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_commitments_account_id"), ["account_id"], unique=False)
 
     # ### end Alembic commands ###
+    _create_list_indexes()
     _create_search_index()
+
+
+def _create_list_indexes() -> None:
+    """Live rows in list order, covering the id, for deep OFFSET pages of big lists."""
+    live = sa.text("deleted_at IS NULL")
+    op.create_index("ix_accounts_live_name", "accounts", ["name_folded", "id"], sqlite_where=live)
+    op.create_index("ix_contacts_live_given", "contacts", ["sort_given", "id"], sqlite_where=live)
+    op.create_index(
+        "ix_contacts_live_family", "contacts", ["sort_family", "id"], sqlite_where=live
+    )
 
 
 def _create_search_index() -> None:
@@ -347,22 +358,24 @@ def _create_search_index() -> None:
     )
     op.execute(
         "CREATE VIRTUAL TABLE search_fts USING fts5("
-        "body, content='search_docs', content_rowid='rowid',"
+        "kind, body, content='search_docs', content_rowid='rowid',"
         " tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')"
     )
     op.execute(
         "CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN"
-        " INSERT INTO search_fts(rowid, body) VALUES (new.rowid, new.body); END"
+        " INSERT INTO search_fts(rowid, kind, body) VALUES (new.rowid, new.kind, new.body); END"
     )
     op.execute(
         "CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN"
-        " INSERT INTO search_fts(search_fts, rowid, body) VALUES ('delete', old.rowid, old.body);"
+        " INSERT INTO search_fts(search_fts, rowid, kind, body)"
+        " VALUES ('delete', old.rowid, old.kind, old.body);"
         " END"
     )
     op.execute(
         "CREATE TRIGGER search_docs_au AFTER UPDATE ON search_docs BEGIN"
-        " INSERT INTO search_fts(search_fts, rowid, body) VALUES ('delete', old.rowid, old.body);"
-        " INSERT INTO search_fts(rowid, body) VALUES (new.rowid, new.body); END"
+        " INSERT INTO search_fts(search_fts, rowid, kind, body)"
+        " VALUES ('delete', old.rowid, old.kind, old.body);"
+        " INSERT INTO search_fts(rowid, kind, body) VALUES (new.rowid, new.kind, new.body); END"
     )
 
 
