@@ -359,7 +359,7 @@ def _create_search_index() -> None:
     op.execute(
         "CREATE VIRTUAL TABLE search_fts USING fts5("
         "kind, body, content='search_docs', content_rowid='rowid',"
-        " tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')"
+        " tokenize='unicode61 remove_diacritics 2', prefix='1 2 3 4 5 6')"
     )
     op.execute(
         "CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN"
