@@ -199,7 +199,8 @@ def test_a_dock_behind_a_tab_waits_until_it_is_picked(
     before = contacts.loads
     done: list[Any] = []
     ctx.tasks.run(
-        "add", lambda store, _c: create_contact(store, ContactDraft(given_name="Hạnh")),
+        "add",
+        lambda store, _c: create_contact(store, ContactDraft(given_name="Hạnh")),
         done.append,
     )
     qtbot.waitUntil(lambda: bool(done))

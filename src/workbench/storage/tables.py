@@ -95,7 +95,9 @@ class AccountTeamMember(Synced, Base):
 class Contact(Synced, Base):
     __tablename__ = "contacts"
     __table_args__ = (
-        Index("ix_contacts_live_given", "sort_given", "id", sqlite_where=text("deleted_at IS NULL")),
+        Index(
+            "ix_contacts_live_given", "sort_given", "id", sqlite_where=text("deleted_at IS NULL")
+        ),
         Index(
             "ix_contacts_live_family", "sort_family", "id", sqlite_where=text("deleted_at IS NULL")
         ),

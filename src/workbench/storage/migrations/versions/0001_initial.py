@@ -336,9 +336,7 @@ def _create_list_indexes() -> None:
     live = sa.text("deleted_at IS NULL")
     op.create_index("ix_accounts_live_name", "accounts", ["name_folded", "id"], sqlite_where=live)
     op.create_index("ix_contacts_live_given", "contacts", ["sort_given", "id"], sqlite_where=live)
-    op.create_index(
-        "ix_contacts_live_family", "contacts", ["sort_family", "id"], sqlite_where=live
-    )
+    op.create_index("ix_contacts_live_family", "contacts", ["sort_family", "id"], sqlite_where=live)
 
 
 def _create_search_index() -> None:
