@@ -169,7 +169,7 @@ class Queries:
             select(Account.id).outerjoin(owner, owner.id == Account.owner_id), f
         )
         order = [] if key is None else [key.desc() if descending else key.asc()]
-        name_order = [Account.name_folded, Account.id]
+        name_order: list[Any] = [Account.name_folded, Account.id]
         if key is None and descending:
             name_order = [Account.name_folded.desc(), Account.id.desc()]
         ids_stmt = ids_stmt.order_by(*order, *name_order).offset(offset).limit(limit)
