@@ -211,3 +211,10 @@ def test_a_dock_behind_a_tab_waits_until_it_is_picked(
     qtbot.waitUntil(lambda: contacts.loads == before + 1, timeout=5000)
     settle(qtbot, ctx)
     assert contacts.model.rowCount() == 3
+
+
+def test_a_new_empty_database_says_what_to_do(open_window: Any, tmp_path: Path) -> None:
+    window, ctx = open_window(tmp_path / "fresh.db")
+    assert len(ctx.users) == 1 and ctx.current_user_id == ctx.users[0].id
+    label = window.panels["dock.accounts"].count_label.text()
+    assert "No accounts yet" in label

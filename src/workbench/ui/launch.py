@@ -83,8 +83,13 @@ def open_database(
                 on_ready()
 
         def load_users(s: Any, _ctx: Any) -> Any:
+            import getpass
+
+            from workbench.services.setup import ensure_current_user
+
+            current = ensure_current_user(s, getpass.getuser())
             with s.read() as q:
-                return q.users(), s.setting("current_user_id")
+                return q.users(), current
 
         ctx.tasks.run("users", load_users, loaded)
 

@@ -149,7 +149,7 @@ class AccountsPanel(Panel):
 
     def reload(self) -> None:
         self._fill_owners()
-        if self.model._filter is None:
+        if self.model.filter is None:
             self.model.set_filter(self._filter())
         else:
             self.model.reload(keep_pages=True)
@@ -160,7 +160,16 @@ class AccountsPanel(Panel):
 
     def _loaded(self) -> None:
         n = self.model.total
-        self.count_label.setText(tr("{n} accounts", n=f"{n:,}".replace(",", " ")))
+        f = self.model.filter
+        if n == 0 and f is not None and not (f.text or f.owner_id or f.tier):
+            self.count_label.setText(
+                tr(
+                    "No accounts yet: add one with Ctrl+Shift+A, or import a CSV file "
+                    "(workbench import accounts FILE.csv)."
+                )
+            )
+        else:
+            self.count_label.setText(tr("{n} accounts", n=f"{n:,}".replace(",", " ")))
         if self._select_after_load:
             self.select_account(self._select_after_load)
             self._select_after_load = None

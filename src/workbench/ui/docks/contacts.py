@@ -143,7 +143,7 @@ class ContactsPanel(Panel):
 
     def reload(self) -> None:
         f = self._filter()
-        if f != self.model._filter:
+        if f != self.model.filter:
             self.model.set_filter(f)
         else:
             self.model.reload(keep_pages=True)

@@ -53,6 +53,11 @@ class PagedTableModel(QAbstractTableModel):
         self.total = 0
 
     # -- loading -----------------------------------------------------------------------------
+    @property
+    def filter(self) -> Any:
+        """The filter the rows answer (None until the first `set_filter`)."""
+        return self._filter
+
     def set_filter(self, f: Any) -> None:
         self._filter = f
         self.reload()
