@@ -3,27 +3,34 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from workbench.domain.changes import ChangeSet
 from workbench.domain.drafts import ActivityDraft, CommitmentDraft, clean_activity, clean_commitment
 from workbench.services.results import Saved
-from workbench.storage.store import Store
+from workbench.storage.store import Store, UnitOfWork
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def _insert_activity(uow: UnitOfWork, values: dict[str, Any], contact_ids: tuple[str, ...]) -> str:
+    """The activity and who was in the room: the contacts and our user who logged it."""
+    activity_id = uow.insert("activities", values)
+    for contact_id in dict.fromkeys(contact_ids):
+        uow.insert("activity_attendees", {"activity_id": activity_id, "contact_id": contact_id})
+    if values["owner_id"]:
+        uow.insert(
+            "activity_attendees", {"activity_id": activity_id, "user_id": values["owner_id"]}
+        )
+    return activity_id
+
+
 def log_activity(store: Store, draft: ActivityDraft) -> Saved:
     values = clean_activity(draft, _now())
     with store.unit() as uow:
-        activity_id = uow.insert("activities", values)
-        for contact_id in dict.fromkeys(draft.contact_ids):
-            uow.insert("activity_attendees", {"activity_id": activity_id, "contact_id": contact_id})
-        if values["owner_id"]:
-            uow.insert(
-                "activity_attendees", {"activity_id": activity_id, "user_id": values["owner_id"]}
-            )
+        activity_id = _insert_activity(uow, values, draft.contact_ids)
         return Saved(activity_id, uow.commit())
 
 
@@ -84,13 +91,7 @@ def log_activity_with_commitment(
     if errors:
         raise ValidationError(errors)
     with store.unit() as uow:
-        activity_id = uow.insert("activities", values)
-        for contact_id in dict.fromkeys(draft.contact_ids):
-            uow.insert("activity_attendees", {"activity_id": activity_id, "contact_id": contact_id})
-        if values["owner_id"]:
-            uow.insert(
-                "activity_attendees", {"activity_id": activity_id, "user_id": values["owner_id"]}
-            )
+        activity_id = _insert_activity(uow, values, draft.contact_ids)
         if promise is not None:
             uow.insert("commitments", clean_commitment(replace(promise, activity_id=activity_id)))
         return Saved(activity_id, uow.commit())

@@ -13,9 +13,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from workbench.ui.i18n import tr
+from workbench.ui.models.base import ColumnsModel
 from workbench.ui.models.columns import ID_ROLE, ROW_ROLE, Column
 from workbench.ui.tasks import Tasks
 
@@ -27,7 +27,7 @@ CountFn = Callable[[Any, Any], int]  # (store, filter) -> count
 PageFn = Callable[[Any, Any, str, bool, int, int], list[Any]]  # (store, f, sort, desc, off, n)
 
 
-class PagedTableModel(QAbstractTableModel):
+class PagedTableModel(ColumnsModel):
     loaded = Signal()  # the count (and first page) for the current filter arrived
 
     def __init__(
@@ -177,19 +177,6 @@ class PagedTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and column.tooltip is not None:
             return column.tooltip(row)
         return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        horizontal = orientation == Qt.Orientation.Horizontal
-        if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self.columns):
-            return tr(self.columns[section].title)
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(self.columns) or not self.columns[column].sort_key:

@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
-from workbench.ui.i18n import tr
+from workbench.ui.models.base import ColumnsModel
 from workbench.ui.models.columns import ID_ROLE, ROW_ROLE, SORT_ROLE, Column
 
 Index = QModelIndex | QPersistentModelIndex
 
 
-class RowsModel(QAbstractTableModel):
+class RowsModel(ColumnsModel):
     def __init__(self, columns: Sequence[Column], id_attr: str = "id") -> None:
         super().__init__()
         self.columns = list(columns)
@@ -96,16 +96,3 @@ class RowsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and column.tooltip is not None:
             return column.tooltip(row)
         return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        horizontal = orientation == Qt.Orientation.Horizontal
-        if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self.columns):
-            return tr(self.columns[section].title)
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
