@@ -459,6 +459,10 @@ def test_ctrl_enter_saves_and_escape_cancels(
     dialog = open_dialog(qtbot, panel)
     dialog.activateWindow()
     dialog.name_edit.setText("Hộ kinh doanh Bảy Tươi")
+    # A plain Enter in a line edit never saves a half-filled form.
+    with qtbot.assertNotEmitted(dialog.saved, wait=300):
+        qtbot.keyClick(dialog.name_edit, Qt.Key.Key_Return)
+    assert dialog.isVisible()
     dialog.notes_edit.setFocus()
     with qtbot.waitSignal(dialog.saved, timeout=5000):
         qtbot.keyClick(dialog.notes_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)

@@ -11,17 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QCompleter,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
@@ -33,13 +29,21 @@ from PySide6.QtWidgets import (
 from workbench.domain.drafts import AccountDraft, clean_account
 from workbench.domain.enums import AccountKind, Tier
 from workbench.domain.errors import FieldError, ValidationError
-from workbench.domain.text import fold
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
 from workbench.ui.i18n import tr
-from workbench.ui.widgets.form import ERROR_STYLE, FieldRow, Form
+from workbench.ui.widgets.account_picker import AccountPicker, Choice, searchable
+from workbench.ui.widgets.fields import (
+    button_box,
+    combo,
+    error_banner,
+    save_cancel,
+    section,
+    select,
+    style_form,
+)
+from workbench.ui.widgets.form import FieldRow, Form
 
-SEARCH_ROLE = Qt.ItemDataRole.UserRole + 10  # "name\nfolded name": what the completer matches
 CURRENCIES = ("VND", "USD", "EUR", "JPY", "KRW", "SGD", "CNY", "THB")
 TAX_KINDS = (
     ("Detect from the digits", ""),
@@ -48,33 +52,6 @@ TAX_KINDS = (
     ("PIN12: person", "pin12"),
     ("Foreign", "foreign"),
 )
-
-
-class NameCompleter(QCompleter):
-    """Matches any part of an account name, typed with or without diacritics ("ngan hang"
-    finds "Ngân hàng"), while the real name is what lands in the field."""
-
-    def pathFromIndex(self, index: QModelIndex | QPersistentModelIndex) -> str:
-        return str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-
-
-def _combo(items: list[tuple[str, Any]]) -> QComboBox:
-    combo = QComboBox()
-    for text, data in items:
-        combo.addItem(text, data)
-    return combo
-
-
-def _select(combo: QComboBox, data: Any) -> None:
-    index = combo.findData(data)
-    if index >= 0:
-        combo.setCurrentIndex(index)
-
-
-def _section(title: str) -> QLabel:
-    label = QLabel(title)
-    label.setStyleSheet("font-weight: 600; padding-top: 8px;")
-    return label
 
 
 def _save_work(
@@ -100,11 +77,11 @@ def _save_work(
 
 
 def _load_work(account_id: str | None) -> Callable[[Any, Any], Any]:
-    def work(store: Any, _ctx: Any) -> tuple[list[tuple[str, str]], AccountDraft | None]:
+    def work(store: Any, _ctx: Any) -> tuple[list[Choice], AccountDraft | None]:
         from workbench.services.accounts import draft_from_account
 
         with store.read() as q:
-            choices = [(i, n) for i, n in q.account_choices() if i != account_id]
+            choices = searchable((i, n) for i, n in q.account_choices() if i != account_id)
         draft = draft_from_account(store, account_id) if account_id else None
         return choices, draft
 
@@ -137,36 +114,16 @@ class AccountDialog(QDialog):
         layout = QFormLayout()
         outer.addLayout(layout)
         outer.addStretch(1)  # spare height below the form, not between its rows
-        layout.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        layout.setHorizontalSpacing(10)
-        layout.setVerticalSpacing(6)
+        style_form(layout)
         self.form = Form(layout)
         self._build_fields(layout)
         scroll.setWidget(inner)
         root.addWidget(scroll, 1)
 
-        self.error_banner = QLabel()
-        self.error_banner.setObjectName("account.error")
-        self.error_banner.setStyleSheet(ERROR_STYLE)
-        self.error_banner.setWordWrap(True)
-        self.error_banner.hide()
+        self.error_banner = error_banner("account")
         root.addWidget(self.error_banner)
-        buttons = QDialogButtonBox()
-        self.save_button = buttons.addButton(tr("Save"), QDialogButtonBox.ButtonRole.AcceptRole)
-        self.save_button.setObjectName("account.save")
-        self.save_button.setToolTip(tr("Save (Ctrl+Enter)"))
-        cancel = buttons.addButton(tr("Cancel"), QDialogButtonBox.ButtonRole.RejectRole)
-        cancel.setObjectName("account.cancel")
-        for button in (self.save_button, cancel):
-            # Enter in a field must not submit: the parent picker completes on Enter.
-            button.setAutoDefault(False)
-            button.setDefault(False)
-        self.save_button.clicked.connect(self.save)
-        cancel.clicked.connect(self.reject)
-        root.addWidget(buttons)
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, self.save)
+        self.save_button, cancel = save_cancel(self, "account", self.save)
+        root.addWidget(button_box(self.save_button, cancel))
         self.resize(560, 760)
 
         self._set_ready(False)
@@ -175,38 +132,28 @@ class AccountDialog(QDialog):
     # -- building ----------------------------------------------------------------------------
     def _build_fields(self, layout: QFormLayout) -> None:
         f = self.form
-        layout.addRow(_section(tr("Client")))
+        layout.addRow(section(tr("Client")))
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText(tr("e.g. Công ty Cổ phần Thép Hòa Phát"))
         f.add("Account name", "name", self.name_edit)
-        self.kind_combo = _combo([(fmt.label(k.value), k.value) for k in AccountKind])
+        self.kind_combo = combo([(fmt.label(k.value), k.value) for k in AccountKind])
         f.add("Kind", "kind", self.kind_combo)
-        self.tier_combo = _combo([(fmt.label(t.value), t.value) for t in Tier])
-        _select(self.tier_combo, Tier.CORE.value)
+        self.tier_combo = combo([(fmt.label(t.value), t.value) for t in Tier])
+        select(self.tier_combo, Tier.CORE.value)
         f.add("Tier", "tier", self.tier_combo)
-        self.owner_combo = _combo([(tr("No owner"), "")] + [(u.name, u.id) for u in self.ctx.users])
-        _select(self.owner_combo, self.ctx.current_user_id)
+        self.owner_combo = combo([(tr("No owner"), "")] + [(u.name, u.id) for u in self.ctx.users])
+        select(self.owner_combo, self.ctx.current_user_id)
         f.add("Owner", "owner_id", self.owner_combo)
-        self.parent_combo = QComboBox()
-        self.parent_combo.setEditable(True)
-        self.parent_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        # Long group names must not widen the dialog: the popup shows them in full.
-        self.parent_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
+        self.parent_combo = AccountPicker(tr("Type to find the group it belongs to"))
         self.parent_combo.setMinimumContentsLength(16)
-        parent_line = self.parent_combo.lineEdit()
-        assert parent_line is not None  # editable combos have one
-        parent_line.setPlaceholderText(tr("Type to find the group it belongs to"))
-        parent_line.setClearButtonEnabled(True)
         f.add("Parent account", "parent_id", self.parent_combo)
         self.industry_edit = QLineEdit()
         f.add("Industry", "industry", self.industry_edit)
 
-        layout.addRow(_section(tr("Tax and terms")))
+        layout.addRow(section(tr("Tax and terms")))
         self.tax_edit = QLineEdit()
         self.tax_edit.setPlaceholderText(tr("10 digits, or 10-3 for a branch"))
-        self.tax_kind_combo = _combo([(tr(text), value) for text, value in TAX_KINDS])
+        self.tax_kind_combo = combo([(tr(text), value) for text, value in TAX_KINDS])
         self.tax_kind_combo.setObjectName("field.tax_code_kind")
         self._add_pair("Tax code", "tax_code", self.tax_edit, self.tax_kind_combo)
         self.currency_combo = QComboBox()
@@ -219,7 +166,7 @@ class AccountDialog(QDialog):
         self.terms_spin.setSuffix(tr(" days"))
         f.add("Payment terms", "payment_terms_days", self.terms_spin)
 
-        layout.addRow(_section(tr("Where and how to reach them")))
+        layout.addRow(section(tr("Where and how to reach them")))
         self.address_edit = QLineEdit()
         f.add("Address", "address", self.address_edit)
         self.city_edit = QLineEdit()
@@ -260,9 +207,9 @@ class AccountDialog(QDialog):
             row.field.setEnabled(enable)
         self.tax_kind_combo.setEnabled(enable)
 
-    def _loaded(self, result: tuple[list[tuple[str, str]], AccountDraft | None]) -> None:
+    def _loaded(self, result: tuple[list[Choice], AccountDraft | None]) -> None:
         choices, draft = result
-        self._fill_parents(choices)
+        self.parent_combo.set_choices(choices)
         if draft is not None:
             self._show_draft(draft)
         self._set_ready(True)
@@ -274,37 +221,17 @@ class AccountDialog(QDialog):
         else:
             self._show_banner(tr("Could not load the account: {error}", error=str(exc)))
 
-    def _fill_parents(self, choices: list[tuple[str, str]]) -> None:
-        model = QStandardItemModel(self.parent_combo)
-        for account_id, name in choices:
-            item = QStandardItem(name)
-            item.setData(account_id, Qt.ItemDataRole.UserRole)
-            item.setData(f"{name}\n{fold(name)}", SEARCH_ROLE)
-            model.appendRow(item)
-        typed = self.parent_combo.currentText()
-        self.parent_combo.setModel(model)
-        completer = NameCompleter(model, self.parent_combo)
-        completer.setCompletionRole(SEARCH_ROLE)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-        completer.setMaxVisibleItems(12)
-        self.parent_combo.setCompleter(completer)
-        self.parent_combo.setCurrentIndex(-1)
-        self.parent_combo.setEditText(typed)  # the user may have typed while it loaded
-
     def _show_draft(self, d: AccountDraft) -> None:
         self._name = d.name
         self.setWindowTitle(tr("Edit {name}", name=d.name))
         self.name_edit.setText(d.name)
-        _select(self.kind_combo, d.kind)
-        _select(self.tier_combo, d.tier)
-        _select(self.owner_combo, d.owner_id or "")
-        index = self.parent_combo.findData(d.parent_id) if d.parent_id else -1
-        self.parent_combo.setCurrentIndex(index)
+        select(self.kind_combo, d.kind)
+        select(self.tier_combo, d.tier)
+        select(self.owner_combo, d.owner_id or "")
+        self.parent_combo.set_account_id(d.parent_id)
         self.industry_edit.setText(d.industry)
         self.tax_edit.setText(d.tax_code)
-        _select(self.tax_kind_combo, d.tax_code_kind)
+        select(self.tax_kind_combo, d.tax_code_kind)
         self.currency_combo.setCurrentText(d.currency)
         self.terms_spin.setValue(d.payment_terms_days)
         self.address_edit.setText(d.address)
@@ -316,36 +243,17 @@ class AccountDialog(QDialog):
         self.notes_edit.setPlainText(d.notes)
 
     # -- reading the form --------------------------------------------------------------------
-    def _parent_id(self) -> str | None:
-        """The account whose name is in the parent field: the picked item or an exact match."""
-        text = self.parent_combo.currentText().strip()
-        if not text:
-            return None
-        index = self.parent_combo.currentIndex()
-        if index < 0 or self.parent_combo.itemText(index) != text:
-            index = self.parent_combo.findText(text, Qt.MatchFlag.MatchFixedString)
-        return str(self.parent_combo.itemData(index)) if index >= 0 else None
-
     def draft(self) -> tuple[AccountDraft, list[FieldError]]:
         """What was typed, and the errors only the form can see (an unknown parent)."""
         errors: list[FieldError] = []
-        parent_id = self._parent_id()
-        typed_parent = self.parent_combo.currentText().strip()
-        if typed_parent and parent_id is None:
-            errors.append(
-                FieldError(
-                    "parent_id",
-                    "account.parent_unknown",
-                    "No account is called {name}; pick one from the list",
-                    {"name": typed_parent},
-                )
-            )
+        if unknown := self.parent_combo.unknown_name_error("parent_id", "account.parent_unknown"):
+            errors.append(unknown)
         draft = AccountDraft(
             name=self.name_edit.text(),
             kind=str(self.kind_combo.currentData()),
             tier=str(self.tier_combo.currentData()),
             owner_id=self.owner_combo.currentData() or None,
-            parent_id=parent_id,
+            parent_id=self.parent_combo.account_id(),
             tax_code=self.tax_edit.text(),
             tax_code_kind=str(self.tax_kind_combo.currentData() or ""),
             industry=self.industry_edit.text(),

@@ -13,14 +13,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from PySide6.QtCore import QDate, QDateTime, QLocale, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
     QDateTimeEdit,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QLabel,
@@ -41,7 +39,15 @@ from workbench.domain.records import ContactListRow
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
 from workbench.ui.i18n import language, tr
-from workbench.ui.widgets.form import ERROR_STYLE, Form
+from workbench.ui.widgets.fields import (
+    button_box,
+    combo,
+    error_banner,
+    save_cancel,
+    select,
+    style_form,
+)
+from workbench.ui.widgets.form import Form
 
 PROMISE_DAYS = 7  # a follow-up is due in a week unless the user says otherwise
 FILTER_FROM = 8  # show a filter over the attendee list once it is longer than this
@@ -106,50 +112,24 @@ class ActivityDialog(QDialog):
 
         root = QVBoxLayout(self)
         layout = QFormLayout()
-        self._style(layout)
+        style_form(layout)
         self.form = Form(layout)
         self._build_fields(kind, subject)
         root.addLayout(layout)
         root.addWidget(self._build_promise())
-        self.error_banner = QLabel()
-        self.error_banner.setObjectName("activity.error")
-        self.error_banner.setStyleSheet(ERROR_STYLE)
-        self.error_banner.setWordWrap(True)
-        self.error_banner.hide()
+        self.error_banner = error_banner("activity")
         root.addWidget(self.error_banner)
-
-        buttons = QDialogButtonBox()
-        self.save_button = buttons.addButton(tr("Save"), QDialogButtonBox.ButtonRole.AcceptRole)
-        self.save_button.setObjectName("activity.save")
-        self.save_button.setToolTip(tr("Save (Ctrl+Enter)"))
-        cancel = buttons.addButton(tr("Cancel"), QDialogButtonBox.ButtonRole.RejectRole)
-        cancel.setObjectName("activity.cancel")
-        for button in (self.save_button, cancel):
-            button.setAutoDefault(False)  # Enter in a field must not submit half a note
-            button.setDefault(False)
-        self.save_button.clicked.connect(self.save)
-        cancel.clicked.connect(self.reject)
-        root.addWidget(buttons)
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, self.save)
+        self.save_button, cancel = save_cancel(self, "activity", self.save)
+        root.addWidget(button_box(self.save_button, cancel))
         self.resize(560, 780)
         self.subject_edit.setFocus()
         ctx.tasks.run("attendees", _load_work(account_id), self._loaded, self._load_failed)
 
-    @staticmethod
-    def _style(layout: QFormLayout) -> None:
-        layout.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        layout.setHorizontalSpacing(10)
-        layout.setVerticalSpacing(6)
-
     # -- building ----------------------------------------------------------------------------
     def _build_fields(self, kind: str, subject: str) -> None:
         f = self.form
-        self.kind_combo = QComboBox()
-        for k in ActivityKind:
-            self.kind_combo.addItem(fmt.label(k.value), k.value)
-        self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(kind)))
+        self.kind_combo = combo([(fmt.label(k.value), k.value) for k in ActivityKind])
+        select(self.kind_combo, kind)  # the first kind when this one is unknown
         f.add("Kind", "kind", self.kind_combo)
         self.subject_edit = QLineEdit(subject)
         self.subject_edit.setPlaceholderText(tr("What it was about"))
@@ -205,7 +185,7 @@ class ActivityDialog(QDialog):
         self.promise_box = QGroupBox(tr("Did we promise something? (optional)"))
         self.promise_box.setObjectName("activity.promise")
         layout = QFormLayout(self.promise_box)
-        self._style(layout)
+        style_form(layout)
         self.promise_form = Form(layout)
         self.promise_edit = QLineEdit()
         self.promise_edit.setPlaceholderText(tr("We promised to… e.g. send the new price list"))

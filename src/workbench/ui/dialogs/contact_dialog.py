@@ -12,20 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractProxyModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QStringListModel,
-    Qt,
-    Signal,
-)
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QComboBox,
-    QCompleter,
     QDialog,
     QFormLayout,
     QFrame,
@@ -33,7 +24,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListView,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
@@ -50,10 +40,18 @@ from workbench.domain.phone import format_phone
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
 from workbench.ui.i18n import tr
-from workbench.ui.widgets.form import ERROR_STYLE, FieldRow, Form
+from workbench.ui.widgets.account_picker import AccountPicker, Choice, searchable
+from workbench.ui.widgets.fields import (
+    add_field,
+    combo,
+    error_banner,
+    save_cancel,
+    select,
+    style_form,
+)
+from workbench.ui.widgets.form import FieldRow, Form
 
 MAX_DUPLICATES_SHOWN = 5
-W = TypeVar("W", bound=QWidget)
 
 # The name validator reports parts by their short names; storage columns use the long ones.
 FIELD_ALIASES = {"family_name": "family", "middle_name": "middle", "given_name": "given"}
@@ -87,37 +85,6 @@ def show_day(value: date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
 
-class AccountCompleter(QCompleter):
-    """Finds an account by any part of its name, typed with or without diacritics.
-
-    It matches over "name\\nfolded name" strings in a QStringListModel, so filtering runs in
-    C++ and stays instant with 20,000 accounts (and filling it takes milliseconds, where a
-    QStandardItem per account is a visible pause); what lands in the field is the name.
-    """
-
-    def pathFromIndex(self, index: QModelIndex | QPersistentModelIndex) -> str:
-        return str(index.data(Qt.ItemDataRole.DisplayRole) or "").split("\n", 1)[0]
-
-
-def _add(form: Form, label: str, name: str, field: W) -> W:
-    """Form.add, keeping the field's own type for the attribute it is stored in."""
-    form.add(label, name, field)
-    return field
-
-
-def _combo(items: list[tuple[str, Any]]) -> QComboBox:
-    combo = QComboBox()
-    for text, data in items:
-        combo.addItem(text, data)
-    return combo
-
-
-def _select(combo: QComboBox, data: Any) -> None:
-    index = combo.findData(data)
-    if index >= 0:
-        combo.setCurrentIndex(index)
-
-
 class ContactDialog(QDialog):
     saved = Signal(str)  # the contact's id, once written
 
@@ -137,9 +104,6 @@ class ContactDialog(QDialog):
         self._saving = False
         self._ready = False
         self.existing_dialog: ContactDialog | None = None
-        self._account_ids: list[str] = []
-        self._account_rows: dict[str, int] = {}
-        self._account_completer: QCompleter | None = None
         self.setObjectName("dialog.contact")
         self.setWindowTitle(tr("New contact") if contact_id is None else tr("Edit contact"))
         self._build()
@@ -172,58 +136,37 @@ class ContactDialog(QDialog):
 
         self.duplicates = self._build_duplicates()
         root.addWidget(self.duplicates)
-        self.error_banner = QLabel()
-        self.error_banner.setObjectName("contact.error")
-        self.error_banner.setStyleSheet(ERROR_STYLE)
-        self.error_banner.setWordWrap(True)
-        self.error_banner.hide()
+        self.error_banner = error_banner("contact")
         root.addWidget(self.error_banner)
 
         # Not a QDialogButtonBox: it would make Save the default button, pressed by any Enter.
         buttons = QHBoxLayout()
         hint = QLabel(tr("Ctrl+Enter saves · Esc cancels"))
         hint.setStyleSheet("color: palette(mid);")
-        self.save_button = QPushButton(tr("Save"))
-        self.save_button.setObjectName("contact.save")
-        self.save_button.setToolTip(tr("Save (Ctrl+Enter)"))
+        self.save_button, cancel = save_cancel(self, "contact", self.save)
         self.save_button.setMinimumWidth(96)
-        cancel = QPushButton(tr("Cancel"))
-        cancel.setObjectName("contact.cancel")
-        for button in (self.save_button, cancel):
-            button.setAutoDefault(False)
-        self.save_button.clicked.connect(self.save)
-        cancel.clicked.connect(self.reject)
         buttons.addWidget(hint, 1)
         buttons.addWidget(self.save_button)
         buttons.addWidget(cancel)
         root.addLayout(buttons)
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, self.save)
         self.setMinimumWidth(820)
-
-    @staticmethod
-    def _style_form(layout: QFormLayout) -> None:
-        layout.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        layout.setHorizontalSpacing(10)
-        layout.setVerticalSpacing(6)
 
     def _group(self, title: str) -> tuple[QGroupBox, Form]:
         box = QGroupBox(title)
         layout = QFormLayout(box)
-        self._style_form(layout)
+        style_form(layout)
         layout.setContentsMargins(12, 10, 12, 10)
         return box, Form(layout)
 
     def _build_person(self, form: Form, box: QGroupBox) -> None:
-        self.family_edit = _add(form, "Family name", "family", QLineEdit())
-        self.middle_edit = _add(form, "Middle name", "middle", QLineEdit())
-        self.given_edit = _add(form, "Given name", "given", QLineEdit())
-        self.order_combo = _add(
+        self.family_edit = add_field(form, "Family name", "family", QLineEdit())
+        self.middle_edit = add_field(form, "Middle name", "middle", QLineEdit())
+        self.given_edit = add_field(form, "Given name", "given", QLineEdit())
+        self.order_combo = add_field(
             form,
             "Name order",
             "name_order",
-            _combo(
+            combo(
                 [
                     (tr("Family name first (Vietnamese)"), NameOrder.FAMILY_FIRST.value),
                     (tr("Given name first"), NameOrder.GIVEN_FIRST.value),
@@ -234,23 +177,23 @@ class ContactDialog(QDialog):
         self.preview.setObjectName("contact.preview")
         self.preview.setStyleSheet("color: palette(mid);")
         form.layout.addRow(tr("Shown as"), self.preview)
-        self.email_edit = _add(form, "Email", "email", QLineEdit())
-        self.mobile_edit = _add(form, "Mobile", "mobile", QLineEdit())
-        self.phone_edit = _add(form, "Phone", "phone", QLineEdit())
-        self.birthday_edit = _add(form, "Birthday", "birthday", QLineEdit())
+        self.email_edit = add_field(form, "Email", "email", QLineEdit())
+        self.mobile_edit = add_field(form, "Mobile", "mobile", QLineEdit())
+        self.phone_edit = add_field(form, "Phone", "phone", QLineEdit())
+        self.birthday_edit = add_field(form, "Birthday", "birthday", QLineEdit())
         self.birthday_edit.setPlaceholderText(tr("dd/mm/yyyy (optional)"))
-        self.language_combo = _add(
+        self.language_combo = add_field(
             form,
             "Language",
             "language",
-            _combo(
+            combo(
                 [
                     (tr("Vietnamese"), "vi"),
                     (tr("English"), "en"),
                 ]
             ),
         )
-        self.tax_edit = _add(form, "Personal tax code", "tax_code", QLineEdit())
+        self.tax_edit = add_field(form, "Personal tax code", "tax_code", QLineEdit())
         self.tax_edit.setPlaceholderText(tr("12-digit citizen id or MST (optional)"))
         self.mobile_edit.setPlaceholderText("0912 345 678")
         self.email_edit.setPlaceholderText("lan.dang@example.vn")
@@ -261,50 +204,41 @@ class ContactDialog(QDialog):
         box.setObjectName("contact.person")
 
     def _build_position(self, form: Form) -> None:
-        self.account_combo = _add(form, "Account", "account_id", QComboBox())
-        self.account_combo.setEditable(True)
-        self.account_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.account_combo.setMaxVisibleItems(15)
-        # Sizing to contents would measure every one of thousands of names.
-        self.account_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        self.account_combo = add_field(
+            form, "Account", "account_id", AccountPicker(tr("Type to find an account…"))
         )
+        self.account_combo.setMaxVisibleItems(15)
         self.account_combo.setMinimumContentsLength(20)
-        line = self.account_combo.lineEdit()
-        assert line is not None  # editable combos have one
-        self.account_line = line
-        line.setPlaceholderText(tr("Type to find an account…"))
-        line.setClearButtonEnabled(True)
-        self.title_edit = _add(form, "Title", "title", QLineEdit())
-        self.department_edit = _add(form, "Department", "department", QLineEdit())
-        self.role_combo = _add(
+        self.title_edit = add_field(form, "Title", "title", QLineEdit())
+        self.department_edit = add_field(form, "Department", "department", QLineEdit())
+        self.role_combo = add_field(
             form,
             "Role",
             "stakeholder_role",
-            _combo([(fmt.label(r.value), r.value) for r in StakeholderRole]),
+            combo([(fmt.label(r.value), r.value) for r in StakeholderRole]),
         )
-        _select(self.role_combo, StakeholderRole.USER.value)
-        self.influence_spin = _add(form, "Influence", "influence", QSpinBox())
+        select(self.role_combo, StakeholderRole.USER.value)
+        self.influence_spin = add_field(form, "Influence", "influence", QSpinBox())
         self.influence_spin.setRange(1, 5)
         self.influence_spin.setValue(3)
         self.influence_spin.setSuffix(tr(" of 5"))
         self.influence_spin.setMaximumWidth(90)
-        self.stance_combo = _add(
-            form, "Stance", "stance", _combo([(fmt.label(s.value), s.value) for s in Stance])
+        self.stance_combo = add_field(
+            form, "Stance", "stance", combo([(fmt.label(s.value), s.value) for s in Stance])
         )
-        _select(self.stance_combo, Stance.NEUTRAL.value)
-        self.strength_combo = _add(
-            form, "Relationship", "strength", _combo([(fmt.strength(n), n) for n in range(5)])
+        select(self.stance_combo, Stance.NEUTRAL.value)
+        self.strength_combo = add_field(
+            form, "Relationship", "strength", combo([(fmt.strength(n), n) for n in range(5)])
         )
-        _select(self.strength_combo, 2)
-        self.colleague_combo = _add(
+        select(self.strength_combo, 2)
+        self.colleague_combo = add_field(
             form,
             "Our colleague",
             "colleague_id",
-            _combo([(tr("— nobody —"), ""), *((u.name, u.id) for u in self.ctx.users)]),
+            combo([(tr("— nobody —"), ""), *((u.name, u.id) for u in self.ctx.users)]),
         )
         if self.contact_id is None:
-            _select(self.colleague_combo, self.ctx.current_user_id)
+            select(self.colleague_combo, self.ctx.current_user_id)
 
     def _build_notes(self) -> QGroupBox:
         box = QGroupBox(tr("Notes"))
@@ -371,24 +305,23 @@ class ContactDialog(QDialog):
     def _load(self) -> None:
         contact_id = self.contact_id
 
-        def work(store: Any, _ctx: Any) -> tuple[list[tuple[str, str, str]], Any]:
-            from workbench.domain.text import fold
+        def work(store: Any, _ctx: Any) -> tuple[list[Choice], Any]:
             from workbench.services.contacts import draft_from_contact
 
             with store.read() as q:
-                choices = [(i, n, fold(n)) for i, n in q.account_choices()]
+                choices = searchable(q.account_choices())
             draft = draft_from_contact(store, contact_id) if contact_id else None
             return choices, draft
 
         self.ctx.tasks.run("contact form", work, self._loaded, self._load_failed)
 
-    def _loaded(self, result: tuple[list[tuple[str, str, str]], ContactDraft | None]) -> None:
+    def _loaded(self, result: tuple[list[Choice], ContactDraft | None]) -> None:
         choices, draft = result
-        self._fill_accounts(choices)
+        self.account_combo.set_choices(choices)
         if draft is not None:
             self._show_draft(draft)
         elif self._initial_account:
-            self._set_account(self._initial_account)
+            self.account_combo.set_account_id(self._initial_account)
         self._set_ready(True)
 
     def _load_failed(self, exc: BaseException) -> None:
@@ -397,78 +330,32 @@ class ContactDialog(QDialog):
         else:
             self._show_banner(tr("Could not load the contact: {error}", error=str(exc)))
 
-    def _fill_accounts(self, choices: list[tuple[str, str, str]]) -> None:
-        """Names in the combo, "name\\nfolded" in the completer: the same rows in both."""
-        self._account_ids = [account_id for account_id, _, _ in choices]
-        self._account_rows = {account_id: row for row, account_id in enumerate(self._account_ids)}
-        names = QStringListModel([name for _, name, _ in choices], self.account_combo)
-        search = QStringListModel(
-            [f"{name}\n{folded}" for _, name, folded in choices], self.account_combo
-        )
-        typed = self.account_combo.currentText()
-        self.account_combo.setModel(names)
-        view = self.account_combo.view()
-        if isinstance(view, QListView):
-            view.setUniformItemSizes(True)  # opening the list must not measure every row
-        completer = AccountCompleter(search, self.account_combo)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-        completer.setMaxVisibleItems(12)
-        # On the line edit, not the combo: the combo would look the picked row up by its
-        # text in its own model, not find "name\nfolded" there, and clear the choice.
-        self.account_line.setCompleter(completer)
-        self._account_completer = completer
-        completer.activated[QModelIndex].connect(self._account_picked)  # type: ignore[index]
-        self.account_combo.setCurrentIndex(-1)
-        self.account_combo.setEditText(typed)  # the user may have typed while it loaded
-
-    def _account_picked(self, index: QModelIndex) -> None:
-        """The completer's row is the combo's row: both models list the same accounts."""
-        completer = self._account_completer
-        proxy = completer.completionModel() if completer is not None else None
-        if isinstance(proxy, QAbstractProxyModel):
-            self.account_combo.setCurrentIndex(proxy.mapToSource(index).row())
-
-    def _set_account(self, account_id: str | None) -> None:
-        self.account_combo.setCurrentIndex(self._account_rows.get(account_id or "", -1))
-
     def _show_draft(self, d: ContactDraft) -> None:
         self.family_edit.setText(d.family_name)
         self.middle_edit.setText(d.middle_name)
         self.given_edit.setText(d.given_name)
-        _select(self.order_combo, d.name_order)
+        select(self.order_combo, d.name_order)
         self.email_edit.setText(d.email)
         self.mobile_edit.setText(format_phone(d.mobile) if d.mobile else "")
         self.phone_edit.setText(format_phone(d.phone) if d.phone else "")
         self.birthday_edit.setText(show_day(d.birthday))
-        _select(self.language_combo, d.language)
+        select(self.language_combo, d.language)
         self.tax_edit.setText(d.tax_code)
         self.notes_edit.setPlainText(d.notes)
         p = d.position
         self._position_base = p
         if p is not None:
-            self._set_account(p.account_id)
+            self.account_combo.set_account_id(p.account_id)
             self.title_edit.setText(p.title)
             self.department_edit.setText(p.department)
-            _select(self.role_combo, p.stakeholder_role)
+            select(self.role_combo, p.stakeholder_role)
             self.influence_spin.setValue(p.influence)
-            _select(self.stance_combo, p.stance)
-            _select(self.strength_combo, p.strength)
-            _select(self.colleague_combo, p.colleague_id or "")
+            select(self.stance_combo, p.stance)
+            select(self.strength_combo, p.strength)
+            select(self.colleague_combo, p.colleague_id or "")
         self.setWindowTitle(tr("Edit {name}", name=self._person_name().display()))
 
     # -- reading the form --------------------------------------------------------------------
-    def _account_id(self) -> str | None:
-        """The account whose name is in the field: the picked item, or an exact name match."""
-        text = self.account_combo.currentText().strip()
-        if not text:
-            return None
-        index = self.account_combo.currentIndex()
-        if index < 0 or self.account_combo.itemText(index) != text:
-            index = self.account_combo.findText(text, Qt.MatchFlag.MatchFixedString)
-        return self._account_ids[index] if 0 <= index < len(self._account_ids) else None
-
     def draft(self) -> tuple[ContactDraft, list[FieldError]]:
         """What was typed, and the errors only the form can see (unreadable date, unknown
         account); the domain finds the rest."""
@@ -485,17 +372,12 @@ class ContactDialog(QDialog):
                     {"example": "27/11/1985"},
                 )
             )
-        account_id = self._account_id()
-        typed_account = self.account_combo.currentText().strip()
-        if typed_account and account_id is None:
-            errors.append(
-                FieldError(
-                    "account_id",
-                    "position.account_unknown",
-                    "No account is called {name}; pick one from the list",
-                    {"name": typed_account},
-                )
-            )
+        account_id = self.account_combo.account_id()
+        typed_account = self.account_combo.typed_name()
+        if unknown := self.account_combo.unknown_name_error(
+            "account_id", "position.account_unknown"
+        ):
+            errors.append(unknown)
         position = None
         described = self.title_edit.text().strip() or self.department_edit.text().strip()
         if account_id or (described and not typed_account):
