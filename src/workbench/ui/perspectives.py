@@ -61,7 +61,7 @@ PERSPECTIVES: dict[str, Perspective] = {
                 Step("split", "dock.timeline", "dock.account", H),
                 Step("tab", "dock.contacts", "dock.timeline"),
             ),
-            (("dock.accounts", 420), ("dock.account", 640), ("dock.timeline", 540)),
+            (("dock.accounts", 500), ("dock.account", 600), ("dock.timeline", 500)),
             ("dock.accounts", "dock.timeline"),
         ),
         Perspective(

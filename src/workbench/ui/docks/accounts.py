@@ -23,7 +23,7 @@ from workbench.ui.i18n import tr
 from workbench.ui.models.columns import Column
 from workbench.ui.models.paged import PagedTableModel
 from workbench.ui.panel import Panel
-from workbench.ui.widgets.table import enable_column_menu, make_table
+from workbench.ui.widgets.table import enable_column_menu, fill_with_first_column, make_table
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
@@ -91,10 +91,8 @@ class AccountsPanel(Panel):
         self.view.setObjectName("accounts.table")
         self.view.setModel(self.model)
         header = self.view.horizontalHeader()
-        header.setStretchLastSection(False)
         for i, col in enumerate(COLUMNS):
             self.view.setColumnWidth(i, col.width)
-        header.setSectionResizeMode(0, header.ResizeMode.Stretch)
         header.setMinimumSectionSize(48)
         enable_column_menu(
             self.view,
@@ -103,6 +101,7 @@ class AccountsPanel(Panel):
             "accounts",
             default_hidden=(len(COLUMNS) - 1,),  # City: in the tooltip and the Account dock
         )
+        fill_with_first_column(self.view, minimum=220)
         self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         layout.addWidget(self.view)
         self.count_label = QLabel()

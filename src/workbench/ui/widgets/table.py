@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QSettings, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 
@@ -69,3 +69,38 @@ def enable_column_menu(
 
     header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
     header.customContextMenuRequested.connect(show_menu)
+
+
+class _FirstColumnFill(QObject):
+    """Keeps the first column as wide as the room left by the others, but never narrower than
+    `minimum`: in a narrow dock the name stays readable and the rest scrolls sideways."""
+
+    def __init__(self, view: QTableView, minimum: int) -> None:
+        super().__init__(view)
+        self.view = view
+        self.minimum = minimum
+        view.viewport().installEventFilter(self)
+        view.horizontalHeader().sectionResized.connect(self._other_resized)
+
+    def _other_resized(self, index: int, _old: int, _new: int) -> None:
+        if index != 0:
+            self.fit()
+
+    def fit(self) -> None:
+        header = self.view.horizontalHeader()
+        others = sum(
+            header.sectionSize(i) for i in range(1, header.count()) if not header.isSectionHidden(i)
+        )
+        header.resizeSection(0, max(self.minimum, self.view.viewport().width() - others))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.fit()
+        return False
+
+
+def fill_with_first_column(view: QTableView, minimum: int = 200) -> None:
+    header = view.horizontalHeader()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+    _FirstColumnFill(view, minimum).fit()
