@@ -29,8 +29,8 @@ RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 COLUMNS = [
     Column("name", "Account", lambda r: r.name, "name", tooltip=lambda r: r.name, width=240),
-    Column("tier", "Tier", lambda r: fmt.label(r.tier), "tier", width=84),
-    Column("owner", "Owner", lambda r: r.owner_name, "owner", width=126),
+    Column("tier", "Tier", lambda r: fmt.label(r.tier), "tier", width=78),
+    Column("owner", "Owner", lambda r: r.owner_name, "owner", width=118),
     Column(
         "last_contact",
         "Last contact",
@@ -101,7 +101,7 @@ class AccountsPanel(Panel):
             "accounts",
             default_hidden=(len(COLUMNS) - 1,),  # City: in the tooltip and the Account dock
         )
-        fill_with_first_column(self.view, minimum=220)
+        fill_with_first_column(self.view, minimum=200)
         self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         layout.addWidget(self.view)
         self.count_label = QLabel()
