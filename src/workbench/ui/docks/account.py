@@ -10,33 +10,20 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from typing import Any
 
-from PySide6.QtCore import (
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QApplication,
     QFormLayout,
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
     QStackedWidget,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -52,196 +39,21 @@ from workbench.domain.records import (
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
 from workbench.ui.i18n import tr
-from workbench.ui.models.columns import SORT_ROLE, Column
-from workbench.ui.models.rows import RowsModel
+from workbench.ui.models.columns import Column
+from workbench.ui.models.styled import Look, StyledRowsModel
 from workbench.ui.panel import Panel
-from workbench.ui.widgets.table import make_table
+from workbench.ui.widgets.badges import badge, dot_icon, set_badge
+from workbench.ui.widgets.colours import AMBER, GREEN, GREY, RED
+from workbench.ui.widgets.two_line import sorted_view, two
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 RENEWAL_WINDOW_DAYS = 90
 OPEN_STAGES = ("qualify", "develop", "propose", "negotiate")
 
-# Colours read on light and dark palettes alike (mid saturation, never pure black or white).
-RED = "#d32f2f"
-AMBER = "#ef8f00"
-GREEN = "#2e7d32"
-GREY = "#8a8a8a"
 STRENGTH_COLOURS = ("#9e9e9e", RED, AMBER, "#7cb342", GREEN)
 STANCE_COLOURS = {"supporter": GREEN, "skeptic": AMBER, "opponent": RED}
 TIER_COLOURS = {"strategic": "#6a1b9a", "key": "#1565c0", "core": "#00796b", "small": "#616161"}
 TAX_KINDS = {"mst10": "MST10", "mst13": "MST13", "pin12": "PIN12", "foreign": "Foreign"}
-
-
-# -- shared look helpers (small; candidates for ui/widgets once a third dock needs them) --------
-@cache
-def dot_icon(colour: str, size: int = 10) -> QIcon:
-    """A round coloured dot: a cue that reads faster than a word in a dense table."""
-    pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(QColor(colour))
-    painter.drawEllipse(0, 0, size, size)
-    painter.end()
-    return QIcon(pixmap)
-
-
-def badge(text: str, colour: str, name: str = "") -> QLabel:
-    """A small pill (tier, "Archived"): white text on a colour, the same in light and dark."""
-    label = QLabel()
-    if name:
-        label.setObjectName(name)
-    set_badge(label, text, colour)
-    return label
-
-
-def set_badge(label: QLabel, text: str, colour: str) -> None:
-    label.setText(text)
-    label.setStyleSheet(
-        f"background: {colour}; color: white; border-radius: 8px; padding: 1px 8px;"
-        " font-size: 11px; font-weight: 600;"
-    )
-
-
-@dataclass(frozen=True)
-class Look:
-    """How a column's cells look beyond their text: colour, background, icon, sort key."""
-
-    foreground: Callable[[Any], str | None] | None = None
-    background: Callable[[Any], QColor | None] | None = None
-    icon: Callable[[Any], QIcon | None] | None = None
-    sort: Callable[[Any], Any] | None = None
-
-
-class StyledRowsModel(RowsModel):
-    """RowsModel plus per-column colours, icons and real sort keys (dates, amounts, counts)."""
-
-    def __init__(self, columns: list[Column], looks: dict[str, Look], id_attr: str = "id"):
-        super().__init__(columns, id_attr)
-        self._looks = [looks.get(c.key, Look()) for c in self.columns]
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        """Headers line up with their column: amounts are right-aligned, so is their title."""
-        horizontal = orientation == Qt.Orientation.Horizontal
-        if (
-            role == Qt.ItemDataRole.TextAlignmentRole
-            and horizontal
-            and 0 <= section < len(self.columns)
-        ):
-            return int(self.columns[section].align.value)
-        return super().headerData(section, orientation, role)
-
-    def data(
-        self,
-        index: QModelIndex | QPersistentModelIndex,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if not index.isValid() or not 0 <= index.row() < self.rowCount():
-            return None
-        look = self._looks[index.column()]
-        row = self.row_at(index.row())
-        if role == Qt.ItemDataRole.ForegroundRole:
-            colour = look.foreground(row) if look.foreground else None
-            return QColor(colour) if colour else None
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return look.background(row) if look.background else None
-        if role == Qt.ItemDataRole.DecorationRole:
-            return look.icon(row) if look.icon else None
-        if role == SORT_ROLE and look.sort is not None:
-            return look.sort(row)
-        return super().data(index, role)
-
-
-class TwoLineDelegate(QStyledItemDelegate):
-    """Draws "first\\nsecond" as a line of text over a smaller, muted line (name over title)."""
-
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionViewItem,
-        index: QModelIndex | QPersistentModelIndex,
-    ) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        # From the model, not opt.text: Qt turns "\n" into a line separator there.
-        first, _, second = str(index.data(Qt.ItemDataRole.DisplayRole) or "").partition("\n")
-        opt.text = ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-        rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, opt, widget)
-        rect = rect.adjusted(3, 0, -3, 0)
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        palette: QPalette = opt.palette
-        colour = palette.color(
-            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-        )
-        own = index.data(Qt.ItemDataRole.ForegroundRole)
-        if own is not None and not selected:
-            colour = QColor(own)
-        font: QFont = QFont(opt.font)
-        align = int(index.data(Qt.ItemDataRole.TextAlignmentRole) or 0)
-        h_align = Qt.AlignmentFlag(align) & Qt.AlignmentFlag.AlignHorizontal_Mask
-        h_align = h_align or Qt.AlignmentFlag.AlignLeft
-        painter.save()
-        painter.setFont(font)
-        painter.setPen(colour)
-        if not second:
-            text = painter.fontMetrics().elidedText(
-                first, Qt.TextElideMode.ElideRight, rect.width()
-            )
-            painter.drawText(rect, h_align | Qt.AlignmentFlag.AlignVCenter, text)
-            painter.restore()
-            return
-        top = rect.adjusted(0, 3, 0, -rect.height() // 2)
-        bottom = rect.adjusted(0, rect.height() // 2, 0, -3)
-        text = painter.fontMetrics().elidedText(first, Qt.TextElideMode.ElideRight, rect.width())
-        painter.drawText(top, h_align | Qt.AlignmentFlag.AlignBottom, text)
-        small = QFont(font)
-        small.setPointSizeF(max(6.0, font.pointSizeF() * 0.88))
-        painter.setFont(small)
-        muted = QColor(colour)
-        muted.setAlpha(255 if selected else 150)
-        painter.setPen(muted)
-        text = painter.fontMetrics().elidedText(second, Qt.TextElideMode.ElideRight, rect.width())
-        painter.drawText(bottom, h_align | Qt.AlignmentFlag.AlignTop, text)
-        painter.restore()
-
-
-def sorted_view(model: RowsModel, widths: list[int], *, two_line: bool = True) -> QTableView:
-    """A table over `model` through a sorting proxy; source order until a header is clicked.
-
-    The first column (who or what) takes the width left over by the fixed `widths` of the
-    others (widened to fit their translated titles), so a narrow dock shortens names instead
-    of hiding columns behind a scrollbar.
-    """
-    proxy = QSortFilterProxyModel()
-    proxy.setSortRole(SORT_ROLE)
-    proxy.setSourceModel(model)
-    view = make_table()
-    proxy.setParent(view)
-    view.setModel(proxy)
-    view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-    view.setItemDelegate(TwoLineDelegate(view))
-    if two_line:
-        view.verticalHeader().setDefaultSectionSize(40)
-    header = view.horizontalHeader()
-    header.setStretchLastSection(False)
-    header.setMinimumSectionSize(50)
-    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-    metrics = header.fontMetrics()
-    for i, width in enumerate(widths, start=1):
-        title = str(model.headerData(i, Qt.Orientation.Horizontal) or "")
-        view.setColumnWidth(i, max(width, metrics.horizontalAdvance(title) + 16))
-    view.setFrameShape(QFrame.Shape.NoFrame)
-    return view
-
-
-def two(first: str, second: str) -> str:
-    return f"{first}\n{second}" if second else first
 
 
 # -- columns -----------------------------------------------------------------------------------

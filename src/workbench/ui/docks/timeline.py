@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
@@ -44,16 +44,12 @@ from workbench.ui.i18n import tr
 from workbench.ui.models.columns import ROW_ROLE, Column
 from workbench.ui.models.rows import RowsModel
 from workbench.ui.panel import Panel
+from workbench.ui.widgets.colours import AMBER, BLUE, GREEN, GREY, RED
 from workbench.ui.widgets.form import error_text
 
 QUICK_KINDS = ("call", "meeting", "note", "email", "visit")
 FILTERS = ("all", "activities", "commitments", "open")
 
-RED = "#d32f2f"
-AMBER = "#ef8f00"
-GREEN = "#2e7d32"
-BLUE = "#1e88e5"
-GREY = "#8a8a8a"
 KIND_LOOK = {  # glyph (present in DejaVu Sans and common UI fonts) and colour
     "call": ("☎", "#43a047"),
     "meeting": ("◉", "#1e88e5"),
@@ -66,11 +62,6 @@ KIND_LOOK = {  # glyph (present in DejaVu Sans and common UI fonts) and colour
 
 
 # -- what an item means --------------------------------------------------------------------------
-def local(when: datetime) -> datetime:
-    """Stored times are naive UTC; people read their own clock."""
-    return when.replace(tzinfo=UTC).astimezone().replace(tzinfo=None)
-
-
 def state(item: TimelineItem, now: datetime | None = None) -> str:
     """One word for how an item should look: overdue, open, planned, late, done or cancelled.
 
@@ -83,7 +74,7 @@ def state(item: TimelineItem, now: datetime | None = None) -> str:
             return "overdue" if overdue else "open"
         return item.status
     if item.status == "planned":
-        return "late" if local(item.when) < now else "planned"
+        return "late" if fmt.local(item.when) < now else "planned"
     return item.status
 
 
@@ -104,7 +95,7 @@ def matches(item: TimelineItem, which: str) -> bool:
 
 def when_text(when: datetime, today: date | None = None) -> str:
     """ "today 14:30", "yesterday 09:05", "12 thg 3, 2026 16:00"; midnight shows no time."""
-    moment = local(when)
+    moment = fmt.local(when)
     today = today or date.today()
     days = (moment.date() - today).days
     words = {0: tr("today"), -1: tr("yesterday"), 1: tr("tomorrow")}
