@@ -79,7 +79,54 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=("csv", "json"), default="csv")
     exp.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
     _db_option(exp)
+    _server_parser(sub)
     return parser
+
+
+def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`workbench server ...`: the team sync server (implementations in sync/server/cli.py)."""
+    server = sub.add_parser("server", help="run and administer a team sync server")
+    cmds = server.add_subparsers(dest="server_command", metavar="SERVER_COMMAND", required=True)
+
+    def db_url(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--db",
+            dest="server_db",
+            metavar="URL",
+            default=None,
+            help="server database: a SQLite file path, sqlite:///FILE or postgresql://... "
+            "(default: server.db in the data folder)",
+        )
+
+    def password_stdin(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read the password from the first line of standard input (no prompt)",
+        )
+
+    db_url(cmds.add_parser("init", help="create or migrate the server database"))
+    add = cmds.add_parser("adduser", help="add a user")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=("am", "rm", "finance", "sales", "admin"))
+    password_stdin(add)
+    db_url(add)
+    pw = cmds.add_parser("passwd", help="set a user's password")
+    pw.add_argument("name")
+    password_stdin(pw)
+    db_url(pw)
+    rev = cmds.add_parser("revoke-device", help="revoke a device's token for good")
+    rev.add_argument("device_id")
+    db_url(rev)
+    srv = cmds.add_parser("serve", help="serve the sync API (uvicorn)")
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=8765)
+    srv.add_argument("--tls-cert", type=Path, metavar="FILE", help="PEM certificate (chain)")
+    srv.add_argument("--tls-key", type=Path, metavar="FILE", help="PEM private key")
+    srv.add_argument(
+        "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
+    )
+    db_url(srv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -95,6 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             perspective=args.perspective,
             screenshot=args.screenshot,
         )
+    if args.command == "server":
+        from workbench.sync.server.cli import run as run_server
+
+        return run_server(args)
     from workbench.cli import commands
 
     handlers = {

@@ -1,0 +1,1 @@
+"""Alembic scripts for the server schema (its own chain and version table)."""
