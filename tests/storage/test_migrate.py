@@ -83,13 +83,17 @@ def test_older_file_is_backed_up_then_upgraded(
         u.commit()
     store.close()
 
+    # The simulated newer revision follows whatever the current head is (it was '0001' when
+    # this test was written; sync's 0002 came next), so it never collides with a real one.
+    old_head = migrate.head_revision()
     newer = tmp_path / "migrations"
     shutil.copytree(migrate.MIGRATIONS_DIR, newer)
-    (newer / "versions" / "0002_test.py").write_text(
+    (newer / "versions" / "9999_test.py").write_text(
         '"""test revision"""\n'
         "import sqlalchemy as sa\n"
         "from alembic import op\n\n"
-        "revision = '0002'\ndown_revision = '0001'\nbranch_labels = None\ndepends_on = None\n\n"
+        f"revision = '9999'\ndown_revision = '{old_head}'\n"
+        "branch_labels = None\ndepends_on = None\n\n"
         "def upgrade():\n"
         "    op.add_column('users', sa.Column('nickname', sa.String(40)))\n\n"
         "def downgrade():\n"
@@ -100,10 +104,10 @@ def test_older_file_is_backed_up_then_upgraded(
 
     upgraded = Store(db_path)
     assert upgraded.backup_made is not None and upgraded.backup_made.exists()
-    assert migrate.current_revision(upgraded.engine) == "0002"
+    assert migrate.current_revision(upgraded.engine) == "9999"
     upgraded.close()
     backup = sqlite3.connect(upgraded.backup_made)
-    assert backup.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+    assert backup.execute("SELECT version_num FROM alembic_version").fetchone() == (old_head,)
     assert backup.execute("SELECT name FROM users").fetchall() == [("Lê Hoàng Nam",)]
     backup.close()
     cols = [r[1] for r in sqlite3.connect(db_path).execute("PRAGMA table_info(users)")]

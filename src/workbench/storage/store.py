@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from workbench.domain.changes import ChangeSet, Op, RowChange
 from workbench.domain.ids import new_id
 from workbench.domain.text import fold
-from workbench.storage import capture, search
+from workbench.storage import capture, outbox, search
 from workbench.storage.engine import make_engine
 from workbench.storage.migrate import upgrade
 from workbench.storage.queries import Queries
@@ -75,6 +75,11 @@ class Store:
         with self._sessions.begin() as session:
             session.merge(Setting(key=key, value=value))
 
+    def device_id(self) -> str:
+        """This file's sync device id (a UUIDv7 made on first use; a copied file shares it)."""
+        with self._sessions.begin() as session:
+            return outbox.device_id(session)
+
 
 def _account_of(session: Session, change: RowChange) -> str | None:
     """The account whose derived views a row change affects (for change fan-out)."""
@@ -94,6 +99,9 @@ class UnitOfWork:
         self.session = session
         self.q = Queries(session)
         self._changes: list[RowChange] = []
+        # Full values of rows inserted by insert_many, for the outbox (their RowChange only
+        # carries routing fields, and there is no ORM object to read them from).
+        self._bulk: dict[tuple[str, str], dict[str, Any]] = {}
 
     def _model(self, table: str) -> type[Synced]:
         try:
@@ -138,6 +146,7 @@ class UnitOfWork:
             self._changes.extend(
                 RowChange(table, r["id"], Op.INSERT, {}, _bulk_after(r)) for r in prepared
             )
+            self._bulk.update(((table, r["id"]), r) for r in prepared)
         return [r["id"] for r in prepared]
 
     def update(self, table: str, row_id: str, values: Mapping[str, Any]) -> None:
@@ -174,12 +183,16 @@ class UnitOfWork:
         return list(self.session.scalars(stmt))
 
     def commit(self) -> ChangeSet:
-        """Commit, keeping the search index in step; returns everything this unit changed."""
+        """Commit, keeping the search index and the sync outbox in step (in this one
+        transaction); returns everything this unit changed."""
         self.session.flush()
         rows = self._changes + capture.drain(self.session)
+        bulk = self._bulk
         self._changes = []
+        self._bulk = {}
         accounts = {a for r in rows if (a := _account_of(self.session, r))}
         self._reindex(rows)
+        outbox.record(self.session, rows, bulk)
         self.session.commit()
         return ChangeSet(tuple(rows), frozenset(accounts))
 

@@ -39,14 +39,26 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+# Column `info` marking a column that is NOT sent to the server in outbox ops (SYNC.md §1.4).
+# Local bookkeeping (created_at, updated_at, row_seq) means something only on this device, and
+# derived columns (folded names, sort keys) are recomputed from their sources wherever a row is
+# written or applied, so sending them would only invite the copies to disagree. `info` is not
+# part of the schema: marking a column changes no table.
+LOCAL = {"sync": False}
+
+
 class Synced:
-    """Columns every synced table has."""
+    """Columns every synced table has.
+
+    `id` is the op's row id and `deleted_at` is the tombstone, sent as the pseudo-field
+    `_deleted` by delete/restore ops (workbench.storage.outbox), not as a field value.
+    """
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, info=LOCAL)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, info=LOCAL)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
-    row_seq: Mapped[int | None] = mapped_column(Integer, default=None)
+    row_seq: Mapped[int | None] = mapped_column(Integer, default=None, info=LOCAL)
 
 
 class User(Synced, Base):
@@ -65,7 +77,7 @@ class Account(Synced, Base):
         ),
     )
     name: Mapped[str] = mapped_column(String(200))
-    name_folded: Mapped[str] = mapped_column(String(200), index=True)
+    name_folded: Mapped[str] = mapped_column(String(200), index=True, info=LOCAL)
     kind: Mapped[str] = mapped_column(String(16), default="company")
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     tier: Mapped[str] = mapped_column(String(16), default="core", index=True)
@@ -107,8 +119,8 @@ class Contact(Synced, Base):
     given_name: Mapped[str] = mapped_column(String(80))
     name_order: Mapped[str] = mapped_column(String(16), default="family_first")
     # Folded sort keys, kept in step by the repository, so big lists sort in SQL on an index.
-    sort_given: Mapped[str] = mapped_column(String(250), index=True, default="")
-    sort_family: Mapped[str] = mapped_column(String(250), index=True, default="")
+    sort_given: Mapped[str] = mapped_column(String(250), index=True, default="", info=LOCAL)
+    sort_family: Mapped[str] = mapped_column(String(250), index=True, default="", info=LOCAL)
     email: Mapped[str] = mapped_column(String(254), default="", index=True)
     phone: Mapped[str] = mapped_column(String(20), default="", index=True)
     mobile: Mapped[str] = mapped_column(String(20), default="", index=True)

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from workbench.storage import sync_tables  # noqa: F401  (registers the sync_* tables)
 from workbench.storage.tables import Base
 
 config = context.config
