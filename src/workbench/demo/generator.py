@@ -98,7 +98,7 @@ def generate(
         raise ValueError("accounts must be at least 1")
     if path.exists() and path.stat().st_size > 0:
         raise FileExistsError(f"{path} exists; the demo is only written to a new file")
-    store = Store(path)
+    store = Store(path, capture_sync=False)  # demo data is never pushed to a team server
     try:
         counts, current_user = _fill(store, Dice(seed, today or date.today()), accounts, progress)
         store.set_setting("current_user_id", current_user)

@@ -43,8 +43,11 @@ class RowNotFoundError(LookupError):
 class Store:
     """One open database file. Thread-safe to share; each unit of work owns one Session."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, capture_sync: bool = True) -> None:
+        """`capture_sync=False` is for generated data that must never be pushed (the demo
+        portfolio): its units of work write no outbox entries or field versions."""
         self.path = Path(path)
+        self.capture_sync = capture_sync
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = make_engine(self.path)
         self.backup_made: Path | None = upgrade(self.engine, self.path)
@@ -64,7 +67,7 @@ class Store:
         """A unit of work: commit it with `uow.commit()`; leaving without commit rolls back."""
         with self._sessions() as session:
             capture.install(session)
-            yield UnitOfWork(session)
+            yield UnitOfWork(session, capture_sync=self.capture_sync)
 
     def setting(self, key: str, default: str = "") -> str:
         with self._sessions() as session:
@@ -95,7 +98,8 @@ def _account_of(session: Session, change: RowChange) -> str | None:
 
 
 class UnitOfWork:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, capture_sync: bool = True) -> None:
+        self.capture_sync = capture_sync
         self.session = session
         self.q = Queries(session)
         self._changes: list[RowChange] = []
@@ -146,7 +150,8 @@ class UnitOfWork:
             self._changes.extend(
                 RowChange(table, r["id"], Op.INSERT, {}, _bulk_after(r)) for r in prepared
             )
-            self._bulk.update(((table, r["id"]), r) for r in prepared)
+            if self.capture_sync:
+                self._bulk.update(((table, r["id"]), r) for r in prepared)
         return [r["id"] for r in prepared]
 
     def update(self, table: str, row_id: str, values: Mapping[str, Any]) -> None:
@@ -192,7 +197,8 @@ class UnitOfWork:
         self._bulk = {}
         accounts = {a for r in rows if (a := _account_of(self.session, r))}
         self._reindex(rows)
-        outbox.record(self.session, rows, bulk)
+        if self.capture_sync:
+            outbox.record(self.session, rows, bulk)
         self.session.commit()
         return ChangeSet(tuple(rows), frozenset(accounts))
 
