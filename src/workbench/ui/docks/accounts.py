@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
 )
@@ -23,6 +21,7 @@ from workbench.ui.i18n import tr
 from workbench.ui.models.columns import Column
 from workbench.ui.models.paged import PagedTableModel
 from workbench.ui.panel import Panel
+from workbench.ui.widgets.list_parts import count_line, debounced, filter_line
 from workbench.ui.widgets.table import enable_column_menu, fill_with_first_column, make_table
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -69,10 +68,9 @@ class AccountsPanel(Panel):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         bar = QHBoxLayout()
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setObjectName("accounts.filter")
-        self.filter_edit.setPlaceholderText(tr("Filter by name, tax code, city… (Ctrl+F)"))
-        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit = filter_line(
+            "accounts.filter", tr("Filter by name, tax code, city… (Ctrl+F)")
+        )
         self.owner_combo = QComboBox()
         self.owner_combo.setObjectName("accounts.owner")
         self.tier_combo = QComboBox()
@@ -104,16 +102,10 @@ class AccountsPanel(Panel):
         fill_with_first_column(self.view, minimum=200)
         self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         layout.addWidget(self.view)
-        self.count_label = QLabel()
-        self.count_label.setObjectName("accounts.count")
-        self.count_label.setStyleSheet("color: palette(mid);")
+        self.count_label = count_line("accounts.count")
         layout.addWidget(self.count_label)
 
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(150)
-        self._debounce.timeout.connect(self._apply_filter)
-        self.filter_edit.textChanged.connect(lambda _t: self._debounce.start())
+        self._debounce = debounced(self, self.filter_edit, self._apply_filter)
         self.owner_combo.currentIndexChanged.connect(lambda _i: self._apply_filter())
         self.tier_combo.currentIndexChanged.connect(lambda _i: self._apply_filter())
         self.new_button.clicked.connect(self.new_item)

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QSignalBlocker, Qt, QTimer
+from PySide6.QtCore import QItemSelection, QModelIndex, QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
-    QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
 )
@@ -30,6 +28,7 @@ from workbench.ui.i18n import tr
 from workbench.ui.models.columns import Column
 from workbench.ui.models.paged import PagedTableModel
 from workbench.ui.panel import Panel
+from workbench.ui.widgets.list_parts import count_line, debounced, filter_line
 from workbench.ui.widgets.table import make_table
 
 
@@ -87,10 +86,9 @@ class ContactsPanel(Panel):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         bar = QHBoxLayout()
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setObjectName("contacts.filter")
-        self.filter_edit.setPlaceholderText(tr("Filter by name, email, phone, tax code… (Ctrl+F)"))
-        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit = filter_line(
+            "contacts.filter", tr("Filter by name, email, phone, tax code… (Ctrl+F)")
+        )
         self.at_account = QPushButton(tr("At current account"))
         self.at_account.setObjectName("contacts.at_account")
         self.at_account.setCheckable(True)
@@ -110,16 +108,10 @@ class ContactsPanel(Panel):
         for i, col in enumerate(COLUMNS):
             self.view.setColumnWidth(i, col.width)
         layout.addWidget(self.view)
-        self.count_label = QLabel()
-        self.count_label.setObjectName("contacts.count")
-        self.count_label.setStyleSheet("color: palette(mid);")
+        self.count_label = count_line("contacts.count")
         layout.addWidget(self.count_label)
 
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(150)
-        self._debounce.timeout.connect(self.request_reload)
-        self.filter_edit.textChanged.connect(lambda _t: self._debounce.start())
+        self._debounce = debounced(self, self.filter_edit, self.request_reload)
         self.at_account.toggled.connect(lambda _on: self.request_reload())
         self.new_button.clicked.connect(self.new_item)
         self.view.selectionModel().selectionChanged.connect(self._selected)
