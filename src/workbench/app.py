@@ -79,6 +79,20 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=("csv", "json"), default="csv")
     exp.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
     _db_option(exp)
+
+    login = sub.add_parser(
+        "login", help="sign in to a team sync server (the token goes to the OS keyring)"
+    )
+    login.add_argument("url", metavar="URL", help="the server, e.g. https://sync.example.com")
+    login.add_argument("user", metavar="USER")
+    login.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input (no prompt)",
+    )
+    _db_option(login)
+    logout = sub.add_parser("logout", help="sign out: forget the token of this database")
+    _db_option(logout)
     _server_parser(sub)
     return parser
 
@@ -146,6 +160,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from workbench.sync.server.cli import run as run_server
 
         return run_server(args)
+    if args.command in ("login", "logout"):
+        from workbench.cli import sync_commands
+
+        return (
+            sync_commands.login(args, db)
+            if args.command == "login"
+            else sync_commands.logout(args, db)
+        )
     from workbench.cli import commands
 
     handlers = {

@@ -115,6 +115,15 @@ def tick(session: Session) -> int:
     return value
 
 
+def observe(session: Session, remote: int) -> int:
+    """Fold an HLC from the server (``server_hlc``) into the persistent clock (SYNC.md §1.3)."""
+    stored = _state(session, ["hlc"]).get("hlc")
+    clock = HybridClock(now_ms, initial=int(stored) if stored else 0)
+    value = clock.observe(remote)
+    _put_state(session, {"hlc": str(value)})
+    return value
+
+
 def _versions(
     session: Session, table: str, row_ids: list[str]
 ) -> dict[str, tuple[int, str, int | None, dict[str, list[Any]]]]:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, inspect, select
+from sqlalchemy import Engine, delete, insert, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workbench.domain.changes import ChangeSet, Op, RowChange
@@ -22,6 +22,7 @@ from workbench.storage import capture, outbox, search
 from workbench.storage.engine import make_engine
 from workbench.storage.migrate import upgrade
 from workbench.storage.queries import Queries
+from workbench.storage.sync_tables import SyncState
 from workbench.storage.tables import (
     SYNCED_TABLES,
     Account,
@@ -82,6 +83,26 @@ class Store:
         """This file's sync device id (a UUIDv7 made on first use; a copied file shares it)."""
         with self._sessions.begin() as session:
             return outbox.device_id(session)
+
+    def sync_state(self, key: str) -> str | None:
+        """One value of the sync client's key/value state (`sync_state`), or None."""
+        with self._sessions() as session:
+            row = session.get(SyncState, key)
+            return row.v if row is not None else None
+
+    def set_sync_state(self, values: Mapping[str, str | None]) -> None:
+        """Set several `sync_state` keys in one transaction; None deletes a key."""
+        with self._sessions.begin() as session:
+            for key, value in values.items():
+                if value is None:
+                    session.execute(delete(SyncState).where(SyncState.k == key))
+                else:
+                    session.merge(SyncState(k=key, v=value))
+
+    def observe_hlc(self, remote: int) -> int:
+        """Fold a server HLC into this file's clock, so the next local write orders after it."""
+        with self._sessions.begin() as session:
+            return outbox.observe(session, remote)
 
 
 def _account_of(session: Session, change: RowChange) -> str | None:

@@ -230,6 +230,21 @@ class LoginResponse(_Wire):
     server_hlc: Hlc
 
 
+class MeResponse(_Wire):
+    """``GET /sync/v1/me``: who the bearer token belongs to (user and device), so a client can
+    check a stored token and show "signed in as" without logging in again."""
+
+    user_id: UuidStr
+    user: Annotated[
+        str, StringConstraints(min_length=1, max_length=254), AfterValidator(_single_line)
+    ]
+    role: Role
+    device_id: UuidStr
+    device_name: Annotated[
+        str, StringConstraints(min_length=1, max_length=200), AfterValidator(_single_line)
+    ]
+
+
 # --- Errors ---------------------------------------------------------------------------------
 
 ErrorCode = Literal[
@@ -776,6 +791,7 @@ __all__ = [
     "FieldValue",
     "LoginRequest",
     "LoginResponse",
+    "MeResponse",
     "Op",
     "PullRequest",
     "PullResponse",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
+from workbench.sync.protocol import ErrorBody, LoginResponse
 from workbench.sync.server import db
 from workbench.sync.server.app import PUBLIC_PATHS, create_app, current_principal
 from workbench.sync.server.auth import Auth
@@ -92,17 +94,89 @@ def test_a_chunked_body_over_the_cap_is_refused(client: Client) -> None:
 
     response = client.post("/sync/v1/login", content=chunks())
     assert response.status_code == 413
-    assert response.json()["code"] == "body_too_large"
+    assert ErrorBody.model_validate_json(response.content).code == "payload_too_large"
 
 
 def test_a_body_at_the_cap_is_parsed(client: Client) -> None:
     body = b'{"user": "anh", "password": "x", "device_id": "nope", "device_name": "d"}'
     response = client.post("/sync/v1/login", content=body.ljust(1024))
     assert response.status_code == 422  # reached validation: the cap let it through
+    assert ErrorBody.model_validate_json(response.content).code == "invalid"
     assert "nope" not in response.text  # rejected input is not echoed back
 
 
 def test_an_invalid_content_length_is_refused(client: Client) -> None:
     response = client.post("/sync/v1/login", content=b"{}", headers={"content-length": "x"})
     assert response.status_code == 400
-    assert isinstance(response, httpx.Response)
+    assert ErrorBody.model_validate_json(response.content).code == "invalid"
+
+
+def test_every_refusal_is_a_protocol_error_body(client: Client) -> None:
+    """Routing and parsing refusals too, with the protocol's codes."""
+    device = str(uuid.uuid4())
+    login = {"user": "anh", "password": "correct horse battery", "device_name": "d"}
+    cases = [
+        (client.get("/no/such/route"), 404, "invalid"),
+        (client.get("/sync/v1/login"), 405, "invalid"),
+        (client.post("/sync/v1/login", content=b"\xff\xfe"), None, "invalid"),
+        (client.post("/sync/v1/login", json=login | {"device_id": device.upper()}), 422, "invalid"),
+        (
+            client.post("/sync/v1/login", json=login | {"password": "x", "device_id": device}),
+            401,
+            "unauthorized",
+        ),
+    ]
+    for response, status, code in cases:
+        if status is not None:
+            assert response.status_code == status, response.text
+        assert ErrorBody.model_validate_json(response.content).code == code, response.text
+
+
+def test_login_answers_with_a_protocol_login_response_and_a_rising_server_hlc(
+    client: Client,
+) -> None:
+    login = {"user": "anh", "password": "correct horse battery", "device_name": "d"}
+    first = client.post("/sync/v1/login", json=login | {"device_id": str(uuid.uuid4())})
+    second = client.post("/sync/v1/login", json=login | {"device_id": str(uuid.uuid4())})
+    a = LoginResponse.model_validate_json(first.content)
+    b = LoginResponse.model_validate_json(second.content)
+    assert b.server_hlc > a.server_hlc
+
+
+def test_a_device_of_another_user_is_forbidden_at_login(client: Client) -> None:
+    auth: Auth = client.app.state.auth
+    auth.create_user("binh", "rm", "another long password")
+    device = str(uuid.uuid4())
+    ok = client.post(
+        "/sync/v1/login",
+        json={
+            "user": "anh",
+            "password": "correct horse battery",
+            "device_id": device,
+            "device_name": "d",
+        },
+    )
+    assert ok.status_code == 200
+    taken = client.post(
+        "/sync/v1/login",
+        json={
+            "user": "binh",
+            "password": "another long password",
+            "device_id": device,
+            "device_name": "d",
+        },
+    )
+    assert taken.status_code == 403
+    assert ErrorBody.model_validate_json(taken.content).code == "forbidden"
+    auth.revoke_device(device)
+    revoked = client.post(
+        "/sync/v1/login",
+        json={
+            "user": "anh",
+            "password": "correct horse battery",
+            "device_id": device,
+            "device_name": "d",
+        },
+    )
+    assert revoked.status_code == 403
+    assert ErrorBody.model_validate_json(revoked.content).code == "forbidden"

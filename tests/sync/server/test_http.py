@@ -7,70 +7,22 @@ process to spare a Python start each), spoken to with httpx.
 
 from __future__ import annotations
 
-import io
-import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
-from workbench.app import main
-from workbench.sync.server import db
+from workbench.domain.hlc import unpack
+from workbench.sync.protocol import ErrorBody, LoginResponse, MeResponse
 
+from ..conftest import Server, start_server
 from .conftest import drop_pg_schema, pg_schema_url
 
 PASSWORD = "Mật khẩu đủ dài 2026"  # non-ASCII on purpose: stdin and logs must cope
 VICTIM_PASSWORD = "victim passphrase 42"
 WRONG = "wrong-guess-Zq81"
-STARTUP_TIMEOUT = 20.0
-
-
-@dataclass
-class Server:
-    url: str
-    db_url: str
-    workdir: Path
-    env: dict[str, str]
-    process: subprocess.Popen[bytes]
-
-    def cli(self, *argv: str, stdin: str = "") -> tuple[int, str]:
-        """`workbench server ... --db` in this process (spares a Python start per command)."""
-        err = io.StringIO()
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr("sys.stdin", io.StringIO(stdin))
-            mp.setattr("sys.stderr", err)
-            code = main(["server", *argv, "--db", self.db_url])
-        return code, err.getvalue()
-
-    def logs(self) -> str:
-        return "".join(
-            (self.workdir / name).read_text("utf-8", errors="replace")
-            for name in ("stdout.log", "stderr.log")
-        )
-
-    def count(self, table: str) -> int:
-        engine = db.make_engine(self.db_url)
-        try:
-            with engine.connect() as conn:
-                return conn.execute(
-                    select(func.count()).select_from(db.metadata.tables[table])
-                ).scalar_one()
-        finally:
-            engine.dispose()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -84,68 +36,11 @@ def server(
     else:
         database = request.getfixturevalue("pg_database")
         schema, db_url = pg_schema_url(database)
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONIOENCODING": "utf-8",
-        "XDG_DATA_HOME": str(workdir / "data"),
-        "HOME": str(workdir),
-    }
-    port = _free_port()
-    stdout = (workdir / "stdout.log").open("wb")
-    stderr = (workdir / "stderr.log").open("wb")
-    server = Server(f"http://127.0.0.1:{port}", db_url, workdir, env, None)  # type: ignore[arg-type]
+    users = [("anh", "am", PASSWORD), ("victim", "rm", VICTIM_PASSWORD)]
     try:
-        for argv, stdin in (
-            (["init"], ""),
-            (["adduser", "anh", "--role", "am", "--password-stdin"], PASSWORD + "\n"),
-            (["adduser", "victim", "--role", "rm", "--password-stdin"], VICTIM_PASSWORD + "\n"),
-        ):
-            code, err = server.cli(*argv, stdin=stdin)
-            assert code == 0, err
-        server.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "workbench",
-                "server",
-                "serve",
-                "--db",
-                db_url,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "debug",
-            ],
-            stdout=stdout,
-            stderr=stderr,
-            env=env,
-        )
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            if server.process.poll() is not None:
-                pytest.fail(f"server exited with {server.process.returncode}:\n{server.logs()}")
-            try:
-                if httpx.get(f"{server.url}/healthz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not healthy after {STARTUP_TIMEOUT} s:\n{server.logs()}")
-            time.sleep(0.05)
-        yield server
+        with start_server(workdir, db_url, users) as running:
+            yield running
     finally:
-        if server.process is not None:
-            server.process.terminate()
-            try:
-                server.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-                server.process.wait(timeout=10)
-        stdout.close()
-        stderr.close()
         if schema is not None and database is not None:
             drop_pg_schema(database, schema)
 
@@ -177,10 +72,14 @@ def test_login_and_me(http: httpx.Client) -> None:
     response = _login(http)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"token", "user_id", "role", "device_id"}
+    assert set(body) == {"token", "user_id", "role", "device_id", "server_hlc"}
     assert body["role"] == "am"
+    LoginResponse.model_validate_json(response.content)
+    server_ms, _ = unpack(body["server_hlc"])
+    assert abs(server_ms - time.time() * 1000) < 60_000  # derived from the wall clock
     me = http.get("/sync/v1/me", headers={"Authorization": f"Bearer {body['token']}"})
     assert me.status_code == 200
+    MeResponse.model_validate_json(me.content)
     assert me.json() == {
         "user_id": body["user_id"],
         "user": "anh",
@@ -198,8 +97,10 @@ def test_wrong_password_and_unknown_user_get_the_same_401(http: httpx.Client) ->
         wrong.json()
         == unknown.json()
         == {
-            "detail": "invalid user name or password",
-            "code": "invalid_credentials",
+            "code": "unauthorized",
+            "message": "invalid user name or password",
+            "retry_after": None,
+            "wipe": False,
         }
     )
     assert _login(http).status_code == 200  # one failure does not lock anh out
@@ -211,7 +112,9 @@ def test_repeated_failures_are_rate_limited_with_retry_after(http: httpx.Client)
     limited = _login(http, "victim", VICTIM_PASSWORD)  # even the right password waits
     assert limited.status_code == 429
     assert 1 <= int(limited.headers["Retry-After"]) <= 300
-    assert limited.json()["code"] == "rate_limited"
+    error = ErrorBody.model_validate_json(limited.content)
+    assert error.code == "rate_limited"
+    assert error.retry_after == int(limited.headers["Retry-After"])
 
 
 @pytest.mark.parametrize(
@@ -223,6 +126,7 @@ def test_me_without_a_valid_token_is_401(http: httpx.Client, headers: dict[str, 
     response = http.get("/sync/v1/me", headers=headers)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert ErrorBody.model_validate_json(response.content).code == "unauthorized"
 
 
 def test_a_revoked_token_is_401(http: httpx.Client, server: Server) -> None:
@@ -233,7 +137,10 @@ def test_a_revoked_token_is_401(http: httpx.Client, server: Server) -> None:
     assert code == 0, err
     response = http.get("/sync/v1/me", headers=auth)
     assert response.status_code == 401
-    assert response.json()["code"] == "device_revoked"
+    # No remote wipe yet: the server does not store a per-device wipe decision (SYNC.md §1.10).
+    assert ErrorBody.model_validate_json(response.content) == ErrorBody(
+        code="unauthorized", message="this device has been revoked", wipe=False
+    )
 
 
 def test_an_oversized_body_is_413_and_not_parsed(http: httpx.Client, server: Server) -> None:
@@ -244,6 +151,7 @@ def test_an_oversized_body_is_413_and_not_parsed(http: httpx.Client, server: Ser
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 413
+    assert ErrorBody.model_validate_json(response.content).code == "payload_too_large"
     assert server.count("login_attempts") == before
 
 
@@ -260,6 +168,7 @@ def test_malformed_login_is_422_and_writes_nothing(
         "/sync/v1/login", content=content, headers={"Content-Type": "application/json"}
     )
     assert response.status_code in (400, 422)
+    assert ErrorBody.model_validate_json(response.content).code == "invalid"
     assert (server.count("login_attempts"), server.count("devices")) == before
 
 

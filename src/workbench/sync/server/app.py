@@ -9,20 +9,28 @@ Why it looks like this:
 - Request bodies are capped (8 MiB, SYNC.md §1.13) by an ASGI middleware that refuses with 413
   before anything parses the body: at once when Content-Length says too much, and while reading
   when a chunked body grows past the cap.
-- Refusals carry a stable machine-readable `code` beside the human `detail`. A failed login says
-  nothing about which part was wrong. Validation errors never echo the submitted values back,
-  since one of them may be a password.
-- The app holds no state of its own beyond configuration (DESIGN §5 "Scale path").
-
-The login and identity models are defined here until the wire module (`workbench.sync.protocol`)
-takes them over, so the client can share them.
+- Requests and answers are the wire models of `workbench.sync.protocol`, shared with the
+  client. Every refusal body is a `protocol.ErrorBody` `{code, message, retry_after, wipe}` with
+  the status `protocol.HTTP_STATUS[code]`; the client acts on `code`. Two exceptions keep their
+  HTTP status with code `invalid`: framing errors answered before routing (a bad
+  Content-Length: 400, a body that is not JSON text: 400) and unknown routes/methods (404/405).
+  A failed login says nothing about which part was wrong. Validation errors never echo the
+  submitted values back, since one of them may be a password.
+- The app holds no state of its own beyond configuration (DESIGN §5 "Scale path"). That
+  includes its hybrid logical clock (SYNC.md §1.3): `ServerClock` lives in the process and is
+  derived from the wall clock on every request (a tick is `max(last, now)`), so a fresh process,
+  or another process behind the same load balancer, needs nothing persisted to answer with a
+  sensible `server_hlc`. Within one process the values strictly increase. Once push stores field
+  HLCs, its transaction must also `observe` the pushed (and stored) HLCs so that the
+  `server_hlc` it answers orders after everything it wrote.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import uuid
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -30,13 +38,16 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy import Engine, text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from workbench.domain.enums import Role
+from workbench.domain.hlc import HybridClock, system_now_ms
+from workbench.sync import protocol
+from workbench.sync.protocol import ErrorBody, ErrorCode, LoginRequest, LoginResponse, MeResponse
 from workbench.sync.server.auth import (
-    MAX_NAME_LENGTH,
-    MAX_PASSWORD_LENGTH,
     Auth,
     AuthError,
     Device,
@@ -52,39 +63,42 @@ from workbench.sync.server.db import make_engine
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_BODY_BYTES = protocol.MAX_BODY_BYTES
 API_PREFIX = "/sync/v1"
 # Routes reachable without a token; everything else must depend on `current_principal`.
 PUBLIC_PATHS = frozenset({f"{API_PREFIX}/login", "/healthz"})
 
 
-# -- wire models ------------------------------------------------------------------------------
-
-
-class LoginRequest(BaseModel):
-    user: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
-    password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
-    device_id: uuid.UUID
-    device_name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
-
-
-class LoginResponse(BaseModel):
-    token: str
-    user_id: str
-    role: str
-    device_id: str
-
-
-class MeResponse(BaseModel):
-    user_id: str
-    user: str
-    role: str
-    device_id: str
-    device_name: str
+# -- models and the clock ---------------------------------------------------------------------
 
 
 class Health(BaseModel):
+    """`GET /healthz` (for load balancers, not part of the sync protocol)."""
+
     status: str
+
+
+class ServerClock:
+    """The server's hybrid logical clock: a `HybridClock` behind a lock (FastAPI runs sync
+    routes in a thread pool, and `HybridClock` is not thread-safe).
+
+    Nothing is persisted (see the module docstring): every tick reads the wall clock, so each
+    process starts at "now" and stays strictly increasing afterwards.
+    """
+
+    def __init__(self, now_ms: Callable[[], int] = system_now_ms) -> None:
+        self._clock = HybridClock(now_ms)
+        self._lock = threading.Lock()
+
+    def tick(self) -> int:
+        """A fresh server HLC for an answer (`server_hlc`)."""
+        with self._lock:
+            return self._clock.tick()
+
+    def observe(self, remote: int) -> int:
+        """Fold in an HLC received from a client; the result orders after it."""
+        with self._lock:
+            return self._clock.observe(remote)
 
 
 # -- request body cap -------------------------------------------------------------------------
@@ -108,7 +122,7 @@ class BodySizeLimit:
         declared = _header(scope, b"content-length")
         if declared is not None:
             if not declared.isdigit():
-                await _send_error(send, 400, "bad_request", "invalid Content-Length")
+                await _send_error(send, "invalid", "invalid Content-Length", status=400)
                 return
             if int(declared) > self.max_bytes:
                 await self._refuse(send)
@@ -141,11 +155,7 @@ class BodySizeLimit:
 
     async def _refuse(self, send: Send) -> None:
         await _send_error(
-            send,
-            413,
-            "body_too_large",
-            f"request body over {self.max_bytes} bytes",
-            close=True,
+            send, "payload_too_large", f"request body over {self.max_bytes} bytes", close=True
         )
 
 
@@ -156,10 +166,43 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def error_body(
+    code: ErrorCode, message: str, *, retry_after: float | None = None
+) -> dict[str, Any]:
+    """The JSON of a `protocol.ErrorBody` (validated, so a bad code or message cannot leave)."""
+    return ErrorBody(
+        code=code, message=message[:2000], retry_after=retry_after, wipe=False
+    ).model_dump(mode="json")
+
+
+def error_response(
+    code: ErrorCode,
+    message: str,
+    *,
+    status: int | None = None,
+    retry_after: int | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """A refusal: `ErrorBody` with `HTTP_STATUS[code]` unless `status` overrides it; a 401
+    carries `WWW-Authenticate: Bearer`, and `retry_after` also goes out as `Retry-After`."""
+    out = dict(headers or {})
+    status = status if status is not None else protocol.HTTP_STATUS[code]
+    if status == 401:
+        out["WWW-Authenticate"] = "Bearer"
+    if retry_after is not None:
+        out["Retry-After"] = str(retry_after)
+    body = error_body(
+        code, message, retry_after=float(retry_after) if retry_after is not None else None
+    )
+    return JSONResponse(body, status_code=status, headers=out)
+
+
 async def _send_error(
-    send: Send, status: int, code: str, detail: str, *, close: bool = False
+    send: Send, code: ErrorCode, message: str, *, status: int | None = None, close: bool = False
 ) -> None:
-    body = json.dumps({"detail": detail, "code": code}).encode()
+    """`error_response` for the raw ASGI middleware (no request object there)."""
+    status = status if status is not None else protocol.HTTP_STATUS[code]
+    body = json.dumps(error_body(code, message)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if close:
         headers.append((b"connection", b"close"))
@@ -199,38 +242,52 @@ def current_principal(
 
 # -- errors -----------------------------------------------------------------------------------
 
-_AUTH_ERRORS: dict[type[AuthError], tuple[int, str]] = {
-    TokenRevoked: (401, "device_revoked"),
-    InvalidToken: (401, "invalid_token"),
-    InvalidCredentials: (401, "invalid_credentials"),
-    RateLimited: (429, "rate_limited"),
-    DeviceRevoked: (403, "device_revoked"),
-    DeviceConflict: (409, "device_conflict"),
+# A revoked device's token is plain `unauthorized` with wipe=False: SYNC.md §1.10's remote-wipe
+# flag needs a per-device "wipe" decision that the server does not store yet.
+_AUTH_ERRORS: dict[type[AuthError], ErrorCode] = {
+    TokenRevoked: "unauthorized",
+    InvalidToken: "unauthorized",
+    InvalidCredentials: "unauthorized",
+    RateLimited: "rate_limited",
+    DeviceRevoked: "forbidden",
+    DeviceConflict: "forbidden",
+}
+
+# Statuses Starlette/FastAPI raise by themselves (routing, body parsing) → protocol codes.
+_STATUS_CODES: dict[int, ErrorCode] = {
+    401: "unauthorized",
+    403: "forbidden",
+    413: "payload_too_large",
+    429: "rate_limited",
 }
 
 
 def _auth_error(_request: Request, exc: Exception) -> JSONResponse:
-    status, code = 400, "refused"
+    code: ErrorCode = "invalid"
     for kind in type(exc).__mro__:
         if kind in _AUTH_ERRORS:
-            status, code = _AUTH_ERRORS[kind]
+            code = _AUTH_ERRORS[kind]
             break
-    headers: dict[str, str] = {}
-    if status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(exc.retry_after)
-    return JSONResponse({"detail": str(exc), "code": code}, status_code=status, headers=headers)
+    retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+    return error_response(code, str(exc), retry_after=retry_after)
 
 
 def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     # Keep where and what, drop `input`/`ctx`: the rejected input may contain a password.
-    errors = [
-        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
-        for err in exc.errors()
-    ]
-    return JSONResponse({"detail": errors, "code": "invalid_request"}, status_code=422)
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(part) for part in err.get("loc", ()))
+        parts.append(f"{where}: {err.get('msg', '')}" if where else str(err.get("msg", "")))
+    return error_response("invalid", "; ".join(parts) or "invalid request")
+
+
+def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own refusals (unknown route 404, wrong method 405, unparsable body 400)."""
+    assert isinstance(exc, StarletteHTTPException)
+    code = _STATUS_CODES.get(exc.status_code, "invalid")
+    message = exc.detail if isinstance(exc.detail, str) else "refused"
+    return error_response(code, message, status=exc.status_code, headers=dict(exc.headers or {}))
 
 
 # -- the app ----------------------------------------------------------------------------------
@@ -249,8 +306,10 @@ def create_app(
     )
     app.state.auth = auth or Auth(engine)
     app.state.engine = engine
+    app.state.clock = ServerClock()
     app.add_exception_handler(AuthError, _auth_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
 
     @app.get("/healthz", response_model=Health)
@@ -268,13 +327,15 @@ def create_app(
     def login(body: LoginRequest, request: Request) -> LoginResponse:
         client_ip = request.client.host if request.client else "unknown"
         result = _auth(request).login(
-            body.user, body.password, str(body.device_id), body.device_name, client_ip
+            body.user, body.password, body.device_id, body.device_name, client_ip
         )
+        clock: ServerClock = request.app.state.clock
         return LoginResponse(
             token=result.token,
             user_id=result.user.id,
-            role=result.user.role,
+            role=Role(result.user.role),
             device_id=result.device.device_id,
+            server_hlc=clock.tick(),
         )
 
     private = APIRouter(prefix=API_PREFIX, dependencies=[Depends(current_principal)])
@@ -284,7 +345,7 @@ def create_app(
         return MeResponse(
             user_id=principal.user.id,
             user=principal.user.name,
-            role=principal.user.role,
+            role=Role(principal.user.role),
             device_id=principal.device.device_id,
             device_name=principal.device.name,
         )
