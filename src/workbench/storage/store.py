@@ -64,11 +64,17 @@ class Store:
             yield Queries(session)
 
     @contextmanager
-    def unit(self) -> Iterator[UnitOfWork]:
-        """A unit of work: commit it with `uow.commit()`; leaving without commit rolls back."""
+    def unit(self, *, remote: bool = False) -> Iterator[UnitOfWork]:
+        """A unit of work: commit it with `uow.commit()`; leaving without commit rolls back.
+
+        `remote=True` is for applying values that came from the sync server (a pull page): the
+        unit may set `row_seq` and writes no outbox entry or local field versions, so the
+        server's changes are never echoed back; derived columns, the search index and the
+        returned ChangeSet are kept exactly as for a local edit.
+        """
         with self._sessions() as session:
             capture.install(session)
-            yield UnitOfWork(session, capture_sync=self.capture_sync)
+            yield UnitOfWork(session, capture_sync=self.capture_sync and not remote, remote=remote)
 
     def setting(self, key: str, default: str = "") -> str:
         with self._sessions() as session:
@@ -118,9 +124,17 @@ def _account_of(session: Session, change: RowChange) -> str | None:
     return None
 
 
+# Columns a local edit never sets (row_seq is written only when applying server values).
+_FIXED = ("id", "created_at", "updated_at", "row_seq")
+
+
 class UnitOfWork:
-    def __init__(self, session: Session, *, capture_sync: bool = True) -> None:
+    def __init__(
+        self, session: Session, *, capture_sync: bool = True, remote: bool = False
+    ) -> None:
         self.capture_sync = capture_sync
+        # Applying server values (see Store.unit): only such a unit may set `row_seq`.
+        self.remote = remote
         self.session = session
         self.q = Queries(session)
         self._changes: list[RowChange] = []
@@ -178,8 +192,9 @@ class UnitOfWork:
     def update(self, table: str, row_id: str, values: Mapping[str, Any]) -> None:
         obj = self._load(table, row_id)
         columns = {c.key for c in inspect(type(obj)).column_attrs}
+        fixed = ("id", "created_at", "updated_at") if self.remote else _FIXED
         for key, value in values.items():
-            if key not in columns or key in ("id", "created_at", "updated_at", "row_seq"):
+            if key not in columns or key in fixed:
                 raise ValueError(f"{table}.{key} cannot be set")
             setattr(obj, key, value)
         _keep_derived(obj)
