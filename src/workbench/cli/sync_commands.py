@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import ipaddress
 import socket
 import sys
 import unicodedata
@@ -34,6 +33,7 @@ from pydantic import ValidationError
 
 from workbench import credentials
 from workbench.cli.commands import CommandError, open_store
+from workbench.sync.net import is_loopback
 
 STATE_URL = "server_url"
 STATE_USER = "server_user"
@@ -58,15 +58,6 @@ def _server_url(raw: str) -> str:
     if parts.query or parts.fragment or parts.username or parts.password or "|" in url:
         raise CommandError("the server URL must not contain a query, a fragment or a user name")
     return url
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -116,7 +107,7 @@ def login(args: argparse.Namespace, db: Path) -> int:
     if not user:
         return _fail("the user name is empty")
     host = urlsplit(url).hostname or ""
-    if urlsplit(url).scheme == "http" and not _is_loopback(host):
+    if urlsplit(url).scheme == "http" and not is_loopback(host):
         print(
             f"workbench: warning: {url} is not https; your password crosses the network in "
             "clear text",

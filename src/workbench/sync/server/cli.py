@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import ipaddress
 import logging
 import sys
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workbench.paths import data_dir
+from workbench.sync.net import is_loopback
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -141,15 +141,6 @@ def revoke_device(args: argparse.Namespace) -> int:
     return 0
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _log_to_stderr(level: str) -> None:
     """Show the server's own events (logins, refusals, revocations) beside uvicorn's.
 
@@ -177,7 +168,7 @@ def serve(args: argparse.Namespace) -> int:
             raise ServerCommandError(f"no such file: {path}")
     engine = _engine(args)  # refuses an uninitialised or newer schema before binding a port
     engine.dispose()
-    if not args.tls_cert and not _is_loopback(args.host):
+    if not args.tls_cert and not is_loopback(args.host):
         print(
             f"workbench: warning: serving on {args.host} without TLS; passwords and tokens "
             "cross the network in clear text (pass --tls-cert/--tls-key, or put a TLS proxy "
