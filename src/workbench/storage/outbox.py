@@ -267,3 +267,32 @@ def _orm_values(session: Session, table: str, row_id: str) -> dict[str, Any]:
     obj: Synced | None = session.get(SYNCED_TABLES[table], row_id)
     assert obj is not None, f"{table} {row_id} vanished within its unit of work"
     return {c: getattr(obj, c) for c in (*synced_columns(table), TOMBSTONE)}
+
+
+#: The pseudo-table conflict records travel as (SYNC.md §1.5: "conflicts are themselves synced
+#: rows"). Only their ``status`` may be written by a client.
+CONFLICT_TABLE = "sync_conflict"
+CONFLICT_STATUSES = frozenset({"open", "kept", "used_mine", "edited", "restored", "discarded"})
+
+
+def record_conflict_status(session: Session, conflict_id: str, status: str) -> str:
+    """Append one outbox change that sets a conflict record's ``status`` on the server, so a
+    conflict resolved on one laptop is resolved on the user's other devices too. Runs in the
+    caller's transaction, like `record`. Returns the change id."""
+    if status not in CONFLICT_STATUSES:
+        raise ValueError(f"unknown conflict status {status!r}")
+    hlc = tick(session)
+    change_id = new_id()
+    op = {
+        "op": "upsert",
+        "tbl": CONFLICT_TABLE,
+        "id": conflict_id,
+        "fields": {"status": status},
+        "base": {"status": None},
+    }
+    session.connection().exec_driver_sql(
+        "INSERT INTO sync_outbox (change_id, hlc, schema_version, ops, state, created_at)"
+        " VALUES (?, ?, ?, ?, 'pending', ?)",
+        (change_id, hlc, SYNC_SCHEMA_VERSION, dumps([op]), system_now_ms()),
+    )
+    return change_id
