@@ -69,7 +69,9 @@ def field_states(draw: st.DrawFn) -> FieldState:
 
 
 def join(x: FieldState, y: FieldState) -> FieldState:
-    return merge_remote(x, y, pending_local=False)
+    # A pending local value merges with a remote one by the LWW rule.
+    pending = replace(x, version=replace(x.version, seq=None))
+    return y if merge_remote(pending, y, authority_seq=0) is y else x
 
 
 @PROPS
@@ -293,8 +295,7 @@ def push(device: Device, server: Server) -> None:
 def pull(device: Device, server: Server) -> None:
     for name, remote in server.row.items():
         local = device.local.get(name)
-        pending = local is not None and local.version.seq is None
-        device.local[name] = merge_remote(local, remote, pending)
+        device.local[name] = merge_remote(local, remote, authority_seq=server.counter)
         device.clock.observe(remote.version.hlc)
 
 
@@ -486,25 +487,28 @@ def test_concurrent_deletes_agree() -> None:
 def test_merge_remote_keeps_a_newer_pending_edit_and_yields_to_a_newer_remote() -> None:
     pending = state("mine", 9, "a", None)
     remote = state("theirs", 5, "b", 40)
-    assert merge_remote(pending, remote, pending_local=True) is pending
+    assert merge_remote(pending, remote, authority_seq=40) is pending
     newer_remote = state("theirs", 12, "b", 41)
-    assert merge_remote(pending, newer_remote, pending_local=True) is newer_remote
-    assert merge_remote(None, remote, pending_local=False) is remote
+    assert merge_remote(pending, newer_remote, authority_seq=41) is newer_remote
+    assert merge_remote(None, remote, authority_seq=40) is remote
 
 
 def test_merge_remote_adopts_the_seq_of_our_own_acknowledged_write() -> None:
     pending = state("mine", 9, "a", None)
     echoed = state("mine", 9, "a", 44)
-    assert merge_remote(pending, echoed, pending_local=True) is echoed
+    assert merge_remote(pending, echoed, authority_seq=44) is echoed
+
+
+def test_an_answered_local_value_yields_to_news_at_or_after_its_seq_only() -> None:
+    # Our write was acknowledged at seq 50 but the server re-stamped it and kept another
+    # value: the op at seq 50 carries the server's state, older by HLC, and still wins.
+    acked = state("mine", 99, "a", 50)
+    server_view = state("theirs", 12, "b", 31)
+    assert merge_remote(acked, server_view, authority_seq=50) is server_view
+    # A page applied again after a newer one: old news does not regress the value.
+    assert merge_remote(acked, server_view, authority_seq=49) is acked
 
 
 def test_merge_remote_reapplying_an_older_page_is_harmless() -> None:
     synced = state("new", 9, "b", 50)
-    assert merge_remote(synced, state("old", 5, "b", 40), pending_local=False) is synced
-
-
-def test_merge_remote_checks_the_pending_flag() -> None:
-    with pytest.raises(ValueError):
-        merge_remote(state("x", 9, "a", 3), state("y", 5, "b", 4), pending_local=True)
-    with pytest.raises(ValueError):
-        merge_remote(None, state("y", 5, "b", 4), pending_local=True)
+    assert merge_remote(synced, state("old", 5, "b", 40), authority_seq=40) is synced

@@ -280,7 +280,7 @@ def test_device_id_is_stable_per_file_and_differs_between_files(tmp_path: Path) 
     two.close()
 
 
-def test_bulk_insert_many_is_one_outbox_row_with_full_values(store: Store) -> None:
+def test_bulk_insert_many_is_split_into_changes_of_at_most_1000_ops(store: Store) -> None:
     rows = [
         {"name": f"Công ty số {i}", "city": "Hà Nội", "credit_limit_minor": i or None}
         for i in range(5000)
@@ -290,8 +290,10 @@ def test_bulk_insert_many_is_one_outbox_row_with_full_values(store: Store) -> No
         changes = u.commit()
     # The ChangeSet stays as small as before: routing only, no copy of every value.
     assert all(dict(r.after) == {} for r in changes.rows)
-    (entry,) = _outbox(store)
-    ops = entry["ops"]
+    entries = _outbox(store)
+    assert [len(e["ops"]) for e in entries] == [outbox.MAX_OPS_PER_CHANGE] * 5
+    assert len({e["hlc"] for e in entries}) == 5  # each change has its own tick
+    ops = [op for e in entries for op in e["ops"]]
     assert [o["id"] for o in ops] == ids
     assert {o["op"] for o in ops} == {"upsert"}
     assert ops[7]["fields"]["name"] == "Công ty số 7" and ops[7]["fields"]["kind"] == "company"
@@ -299,7 +301,7 @@ def test_bulk_insert_many_is_one_outbox_row_with_full_values(store: Store) -> No
     assert set(ops[7]["fields"]) == set(outbox.synced_columns("accounts"))
     assert ops[7]["base"] == dict.fromkeys(outbox.synced_columns("accounts"))
     assert _sql(store, "SELECT count(*), min(hlc), max(hlc) FROM sync_version") == [
-        (5000, entry["hlc"], entry["hlc"])
+        (5000, entries[0]["hlc"], entries[-1]["hlc"])
     ]
     with store.read() as q:
         assert [h.title for h in q.search("so 4999")] == ["Công ty số 4999"]
@@ -400,3 +402,16 @@ def test_generated_demo_data_writes_no_outbox(tmp_path: Path) -> None:
         assert con.execute("SELECT count(*) FROM accounts").fetchone() == (5,)
     finally:
         con.close()
+
+
+def test_the_outbox_split_matches_the_protocol_limit() -> None:
+    from workbench.sync import protocol
+
+    assert outbox.MAX_OPS_PER_CHANGE == protocol.MAX_OPS_PER_CHANGE
+
+
+def test_server_managed_tables_are_never_pushed(store: Store) -> None:
+    with store.unit() as u:
+        u.insert("users", {"name": "Local placeholder", "role": "am"})
+        u.commit()
+    assert _outbox(store) == []

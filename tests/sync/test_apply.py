@@ -263,12 +263,12 @@ def test_a_failure_mid_page_keeps_neither_rows_nor_cursor(
     real = apply._apply_op
     calls = 0
 
-    def flaky(uow: Any, op: PulledOp) -> None:
+    def flaky(work: Any, op: PulledOp, authority: int) -> None:
         nonlocal calls
         calls += 1
         if calls == 2:
             raise OSError("disk gone")
-        real(uow, op)
+        real(work, op, authority)
 
     monkeypatch.setattr(apply, "_apply_op", flaky)
     page = _page(_account_op(3, first), _account_op(4, second))

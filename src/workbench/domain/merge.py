@@ -115,6 +115,11 @@ class RejectReason(StrEnum):
     # correct HLCs; happens only after a bad re-stamp or a client bug. Rejecting keeps the
     # write from being dropped silently (it goes to the user's attention list instead).
     STALE_HLC = "stale_hlc"
+    # Decided by the server around the merge (authorisation and validation, SYNC.md §1.6):
+    NO_ACCESS = "no_access"
+    INVALID_VALUE = "invalid_value"
+    UNKNOWN_TABLE = "unknown_table"
+    UNKNOWN_FIELD = "unknown_field"
 
 
 class Rejected(Exception):
@@ -303,20 +308,24 @@ def merge_row(
     return row, conflicts
 
 
-def merge_remote(local: FieldState | None, remote: FieldState, pending_local: bool) -> FieldState:
-    """Client side of a pull page (SYNC.md §1.8 step 1): the same ``(hlc, node)`` rule.
+def merge_remote(local: FieldState | None, remote: FieldState, authority_seq: int) -> FieldState:
+    """Client side of a pull page or snapshot row (SYNC.md §1.8 step 1).
 
-    Keeps ``local`` only when it is strictly newer, which is what a pending local edit that the
-    server has not seen yet usually is; the server resolves it on push. A pending edit that is
-    *older* than the remote value yields to it, exactly as the server will decide, so the
-    optimistic view equals the server's. Equal versions take ``remote`` to adopt its ``seq``
-    (e.g. our own write whose push acknowledgement was lost). Re-applying a page is harmless.
+    ``authority_seq`` is the server seq the remote value is authoritative at: the pulled op's
+    seq (a pull op carries the server's state *after* that change for every field the change
+    wrote, also when the change lost), or the snapshot's position.
 
-    ``pending_local`` does not change the outcome, by design; it is checked against the
-    caller's bookkeeping (a pending local state has no seq yet).
+    - No local value: take the remote one.
+    - A *pending* local edit (no seq yet, the server has not answered it) is kept only when it
+      is strictly newer by ``(hlc, node)``, exactly as the server will decide when it arrives;
+      an older one yields, so the optimistic view equals the server's.
+    - A local value the server has answered (it has a seq) yields to any remote value that is
+      authoritative at that seq or later, and is kept against older news. This is what makes
+      re-applied pages and snapshot-then-pull harmless, and what corrects the local copy when
+      the server re-stamped or rejected a write (the device's own HLC no longer orders it).
     """
-    if pending_local and (local is None or local.version.seq is not None):
-        raise ValueError("a pending local edit must exist and have no server seq yet")
-    if local is not None and local.version.wins_over(remote.version):
-        return local
-    return remote
+    if local is None:
+        return remote
+    if local.version.seq is None:
+        return local if local.version.wins_over(remote.version) else remote
+    return remote if authority_seq >= local.version.seq else local

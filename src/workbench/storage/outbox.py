@@ -142,19 +142,30 @@ def _versions(
     return out
 
 
+#: Reference tables the server manages (SYNC.md §1.10 scope ``ref``): local rows of these are
+#: never pushed. A device's own placeholder user, or products from a local import, stay local.
+SERVER_MANAGED_TABLES = frozenset({"users", "products"})
+#: Ops in one outbox change; equal to ``sync.protocol.MAX_OPS_PER_CHANGE`` (a test checks).
+MAX_OPS_PER_CHANGE = 1000
+
+
 def record(
     session: Session,
     changes: list[RowChange],
     bulk_rows: Mapping[tuple[str, str], Mapping[str, Any]],
-) -> str | None:
-    """Write the versions and the one outbox row for `changes`; returns the change_id or None.
+) -> list[str]:
+    """Write the versions and the outbox rows for `changes`; returns the change ids.
+
+    One unit of work is one outbox change, except a bulk unit (an import) with more ops than a
+    change may carry: it is split between rows, in order, into several changes with their own
+    HLC ticks. Splitting between *inserts of new rows* changes nothing the merge can observe.
 
     `bulk_rows` holds the full values of rows inserted by `insert_many`, keyed (table, id):
     those rows are not in the session, and their RowChange carries only routing fields.
     """
     touched: dict[tuple[str, str], _Touched] = {}
     for change in changes:
-        if change.table not in SYNCED_TABLES:
+        if change.table not in SYNCED_TABLES or change.table in SERVER_MANAGED_TABLES:
             continue
         t = touched.setdefault((change.table, change.row_id), _Touched())
         if change.op is Op.INSERT:
@@ -167,11 +178,9 @@ def record(
             t.tombstone = True
     touched = {k: t for k, t in touched.items() if t.inserted or t.fields or t.tombstone}
     if not touched:
-        return None
+        return []
 
-    hlc = tick(session)
     node = device_id(session)
-    pending = [hlc, node, None]
 
     # Versions held before this unit, for the bases of updates, archives and restores.
     before: dict[tuple[str, str], tuple[int, str, int | None, dict[str, list[Any]]]] = {}
@@ -182,12 +191,12 @@ def record(
     for table, ids in by_table.items():
         before.update(((table, r), v) for r, v in _versions(session, table, ids).items())
 
-    ops: list[dict[str, Any]] = []
-    fresh: list[tuple[str, str, int, str]] = []
-    edited: list[tuple[str, str, int, str, int | None, str]] = []
+    # Per row: its ops, and how its versions change (filled with the chunk's HLC below).
+    planned: list[tuple[tuple[str, str], list[dict[str, Any]], _Touched]] = []
     # Per table, for the bulk path: the synced columns and one shared all-None base (read-only).
     insert_shape: dict[str, tuple[tuple[str, ...], dict[str, None]]] = {}
     for (table, row_id), t in touched.items():
+        row_ops: list[dict[str, Any]] = []
         if t.inserted:
             values = bulk_rows.get((table, row_id))
             if values is None:
@@ -197,7 +206,7 @@ def record(
                 cols = synced_columns(table)
                 shape = insert_shape[table] = (cols, dict.fromkeys(cols))
             cols, base = shape
-            ops.append(
+            row_ops.append(
                 {
                     "op": "upsert",
                     "tbl": table,
@@ -207,10 +216,12 @@ def record(
                 }
             )
             if values[TOMBSTONE] is not None:
-                ops.append({"op": "delete", "tbl": table, "id": row_id, "base": {DELETED: None}})
-            fresh.append((table, row_id, hlc, node))
+                row_ops.append(
+                    {"op": "delete", "tbl": table, "id": row_id, "base": {DELETED: None}}
+                )
+            planned.append(((table, row_id), row_ops, t))
             continue
-        row_hlc, row_node, row_seq, overrides = before.get((table, row_id), (*_NO_ROW, {}))
+        _hlc, _node, row_seq, overrides = before.get((table, row_id), (*_NO_ROW, {}))
 
         def seq_of(f: str, o: dict[str, list[Any]] = overrides, s: int | None = row_seq) -> Any:
             return o[f][2] if f in o else s
@@ -219,7 +230,7 @@ def record(
         assert obj is not None, f"{table} {row_id} vanished within its unit of work"
         if t.fields:
             names = sorted(t.fields, key=synced_columns(table).index)
-            ops.append(
+            row_ops.append(
                 {
                     "op": "upsert",
                     "tbl": table,
@@ -230,37 +241,63 @@ def record(
             )
         if t.tombstone:
             kind = "delete" if obj.deleted_at is not None else "restore"
-            ops.append({"op": kind, "tbl": table, "id": row_id, "base": {DELETED: seq_of(DELETED)}})
-        new = dict(overrides)
-        for f in t.fields:
-            new[f] = pending
-        if t.tombstone:
-            new[DELETED] = pending
-        edited.append((table, row_id, row_hlc, row_node, row_seq, dumps(new)))
+            row_ops.append(
+                {"op": kind, "tbl": table, "id": row_id, "base": {DELETED: seq_of(DELETED)}}
+            )
+        planned.append(((table, row_id), row_ops, t))
+
+    chunks: list[list[tuple[tuple[str, str], list[dict[str, Any]], _Touched]]] = [[]]
+    size = 0
+    for item in planned:
+        if size + len(item[1]) > MAX_OPS_PER_CHANGE and chunks[-1]:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += len(item[1])
 
     conn = session.connection()
-    if fresh:
+    change_ids: list[str] = []
+    for chunk in chunks:
+        hlc = tick(session)
+        pending = [hlc, node, None]
+        fresh: list[tuple[str, str, int, str]] = []
+        edited: list[tuple[str, str, int, str, int | None, str]] = []
+        ops: list[dict[str, Any]] = []
+        for (table, row_id), row_ops, t in chunk:
+            ops += row_ops
+            if t.inserted:
+                fresh.append((table, row_id, hlc, node))
+                continue
+            row_hlc, row_node, row_seq, overrides = before.get((table, row_id), (*_NO_ROW, {}))
+            new = dict(overrides)
+            for f in t.fields:
+                new[f] = pending
+            if t.tombstone:
+                new[DELETED] = pending
+            edited.append((table, row_id, row_hlc, row_node, row_seq, dumps(new)))
+        if fresh:
+            conn.exec_driver_sql(
+                "INSERT INTO sync_version (tbl, row_id, hlc, node, seq, fields)"
+                " VALUES (?, ?, ?, ?, NULL, '{}')"
+                " ON CONFLICT (tbl, row_id) DO UPDATE SET hlc = excluded.hlc,"
+                " node = excluded.node, seq = NULL, fields = '{}'",
+                fresh,
+            )
+        if edited:
+            conn.exec_driver_sql(
+                "INSERT INTO sync_version (tbl, row_id, hlc, node, seq, fields)"
+                " VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (tbl, row_id) DO UPDATE SET fields = excluded.fields",
+                edited,
+            )
+        change_id = new_id()
         conn.exec_driver_sql(
-            "INSERT INTO sync_version (tbl, row_id, hlc, node, seq, fields)"
-            " VALUES (?, ?, ?, ?, NULL, '{}')"
-            " ON CONFLICT (tbl, row_id) DO UPDATE SET hlc = excluded.hlc,"
-            " node = excluded.node, seq = NULL, fields = '{}'",
-            fresh,
+            "INSERT INTO sync_outbox (change_id, hlc, schema_version, ops, state, created_at)"
+            " VALUES (?, ?, ?, ?, 'pending', ?)",
+            (change_id, hlc, SYNC_SCHEMA_VERSION, dumps(ops), system_now_ms()),
         )
-    if edited:
-        conn.exec_driver_sql(
-            "INSERT INTO sync_version (tbl, row_id, hlc, node, seq, fields)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (tbl, row_id) DO UPDATE SET fields = excluded.fields",
-            edited,
-        )
-    change_id = new_id()
-    conn.exec_driver_sql(
-        "INSERT INTO sync_outbox (change_id, hlc, schema_version, ops, state, created_at)"
-        " VALUES (?, ?, ?, ?, 'pending', ?)",
-        (change_id, hlc, SYNC_SCHEMA_VERSION, dumps(ops), system_now_ms()),
-    )
-    return change_id
+        change_ids.append(change_id)
+    return change_ids
 
 
 def _orm_values(session: Session, table: str, row_id: str) -> dict[str, Any]:

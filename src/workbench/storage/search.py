@@ -179,3 +179,9 @@ def search(
             break
         hits += _ranked(session, query, limit - len(hits))
     return hits
+
+
+def remove(session: Session, ids: Iterable[str]) -> None:
+    """Drop the documents of rows that left this device (purged, not archived)."""
+    for chunk in _chunks(ids):
+        _write(session, [], chunk)

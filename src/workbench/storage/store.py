@@ -74,7 +74,20 @@ class Store:
         """
         with self._sessions() as session:
             capture.install(session)
-            yield UnitOfWork(session, capture_sync=self.capture_sync and not remote, remote=remote)
+            if not remote:
+                yield UnitOfWork(session, capture_sync=self.capture_sync, remote=False)
+                return
+            # Server data may reference rows outside this device's scopes (a parent account
+            # owned by someone else): referential integrity of synced data is the server's
+            # job, so a remote unit does not enforce foreign keys. Set before the transaction
+            # begins (SQLite ignores it inside one) and restored before the connection goes
+            # back to the pool.
+            session.connection().exec_driver_sql("PRAGMA foreign_keys=OFF")
+            try:
+                yield UnitOfWork(session, capture_sync=False, remote=True)
+            finally:
+                session.rollback()
+                session.connection().exec_driver_sql("PRAGMA foreign_keys=ON")
 
     def setting(self, key: str, default: str = "") -> str:
         with self._sessions() as session:
@@ -211,6 +224,23 @@ class UnitOfWork:
         if obj.deleted_at is not None:
             obj.deleted_at = None
             self.session.flush()
+
+    def purge(self, table: str, row_id: str) -> None:
+        """Remove a row from this device for good (remote units only): the server took it out
+        of this device's scopes, or refused to create it. Recorded as an archive for the UI."""
+        if not self.remote:
+            raise ValueError("only server data is purged; local rows are archived")
+        obj = self.session.get(self._model(table), row_id)
+        if obj is None:
+            return
+        self.session.expunge(obj)
+        self.session.execute(delete(self._model(table)).where(self._model(table).id == row_id))
+        self.session.connection().exec_driver_sql(
+            "DELETE FROM sync_version WHERE tbl = ? AND row_id = ?", (table, row_id)
+        )
+        if table in ("accounts", "contacts"):
+            search.remove(self.session, [row_id])
+        self._changes.append(RowChange(table, row_id, Op.ARCHIVE, {}, {}))
 
     def values(self, table: str, row_id: str) -> dict[str, Any]:
         obj = self._load(table, row_id)

@@ -34,6 +34,9 @@ class SyncVersion(Base):
     seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # JSON {field: [hlc, node, seq]} for fields whose version differs from the row's.
     fields: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'{}'"))
+    # JSON list of the server scopes the row was received under (SYNC.md §1.4 `_sync_row_scope`,
+    # packed like the versions); NULL for a row the server has not sent yet.
+    scopes: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class SyncOutbox(Base):

@@ -1,26 +1,23 @@
-"""The client's pull apply (SYNC.md §1.8, "Client side"): one page, one local transaction.
+"""The client's apply of server data (SYNC.md §1.8 "Client side", §1.9, §1.10): one page, one
+local transaction.
 
-`apply_pull_page(store, page)` merges every field of every pulled op with the local version of
-that field (``domain.merge.merge_remote``: the same ``(hlc, node)`` rule the server uses), writes
-the winners to the domain rows, records their remote versions in ``sync_version`` and the op's
-seq in ``row_seq``, folds every HLC it saw into the persistent clock, stores ``cursor`` and
-``head_seq`` in ``sync_state`` and commits once. A crash anywhere rolls back data *and* cursor,
-so the page is fetched again; re-applying a page changes nothing.
+`apply_pull_page` and `apply_snapshot_page` merge every field of every received row with the
+local version of that field (``domain.merge.merge_remote``), write the winners to the domain
+rows, record their versions (with the true seq of each field) and the row's scopes in
+``sync_version``, fold every HLC they saw into the persistent clock, store the cursor (or the
+snapshot's resume position) in ``sync_state`` and commit once. A crash anywhere rolls back data
+*and* position, so the page is fetched again; re-applying a page changes nothing.
 
 Why a remote unit of work (``Store.unit(remote=True)``): derived columns, the search index and
 the ChangeSet for the UI hub come from the same path as a local edit, but an applied server
-value must write no outbox entry and no local (pending) version, or the client would echo the
-server's changes back to it.
+value writes no outbox entry and no pending version, so nothing is echoed back. Rows new to
+this device go in with one ``insert_many`` per table, which is what makes a 10,000-row page
+cheap.
 
-Local versions are read from the packed ``sync_version`` row (see ``storage.sync_tables``): a
-field is *pending* when its version has no seq (an unpushed local edit). A pending edit that is
-newer than the remote value is kept (the server resolves it on push); an older one gives way,
-exactly as the server will decide. Unknown tables and fields, and values that do not fit their
-column, are skipped with a warning rather than wedging the pull.
-
-Not handled yet (SYNC.md §1.8 step 2, §1.10, phase 2): ``scope_events`` and the row scopes
-(there is no ``_sync_row_scope`` table yet; a page with scope events only logs a warning and does
-not store ``scope_set_version``), ``checksums``, and conflict records.
+Conflict records (``sync_conflict`` rows on the wire) land in the local ``sync_conflict``
+table; their ``status`` only moves away from ``open`` (a conflict resolved here stays resolved
+while the server has not heard of it yet). Unknown tables and fields, and values that do not
+fit their column, are skipped with a warning rather than wedging the pull.
 """
 
 from __future__ import annotations
@@ -28,6 +25,8 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -40,7 +39,7 @@ from workbench.storage import capture, outbox
 from workbench.storage.store import Store, UnitOfWork
 from workbench.storage.sync_tables import SyncState
 from workbench.storage.tables import SYNCED_TABLES, Synced
-from workbench.sync.protocol import PulledOp, PullResponse
+from workbench.sync.protocol import BootstrapResponse, PulledOp, PullResponse
 
 log = logging.getLogger(__name__)
 
@@ -51,40 +50,137 @@ HEAD_SEQ_KEY = "head_seq"
 # [hlc, node, seq] as stored in sync_version.fields.
 _Packed = tuple[int, str, int | None]
 _NO_VERSION: _Packed = (0, "", None)  # a row written before sync existed: older than any write
+_CHUNK = 500
 
 
 class BadValue(ValueError):
     """A pulled value that does not fit its local column."""
 
 
+@dataclass
+class _Stored:
+    row: _Packed
+    fields: dict[str, _Packed]
+    scopes: set[str]
+
+
+@dataclass
+class _Page:
+    """What one page does to the local database, worked out before it is written."""
+
+    uow: UnitOfWork
+    versions: dict[tuple[str, str], _Stored | None] = field(default_factory=dict)
+    existing: dict[tuple[str, str], bool] = field(default_factory=dict)
+    new_rows: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    written: dict[tuple[str, str], _Stored] = field(default_factory=dict)
+    conflicts: int = 0
+
+
 def apply_pull_page(store: Store, page: PullResponse) -> ChangeSet:
     """Apply one pull page in one transaction; returns what changed, for the UI's change hub."""
-    if page.scope_events:
-        log.warning(
-            "pull page has %d scope events; scope changes are not applied yet",
-            len(page.scope_events),
-        )
     with store.unit(remote=True) as uow:
-        for op in page.ops:
-            _apply_op(uow, op)
+        work = _apply_ops(uow, page.ops, authority=None)
         hlcs = [page.server_hlc, *(fv.hlc for op in page.ops for fv in op.fields.values())]
         outbox.observe(uow.session, max(hlcs))
         uow.session.merge(SyncState(k=CURSOR_KEY, v=str(page.cursor)))
         uow.session.merge(SyncState(k=HEAD_SEQ_KEY, v=str(page.head_seq)))
+        del work
         return uow.commit()
 
 
-def _apply_op(uow: UnitOfWork, op: PulledOp) -> None:
-    model = SYNCED_TABLES.get(op.tbl)
-    if model is None:
-        log.warning("pulled op for unknown table %r ignored (seq %d)", op.tbl, op.seq)
-        return
-    session = uow.session
-    columns = set(outbox.synced_columns(op.tbl))
-    obj = session.get(model, op.id)
-    stored = _read_version(session, op.tbl, op.id)
-    row_version, overrides = stored if stored is not None else (_NO_VERSION, {})
+def bootstrap_key(scope: str) -> str:
+    """The `sync_state` key holding a scope's snapshot position: ``"<as_of> <after>"``."""
+    return f"boot:{scope}"[:40]
 
+
+def apply_snapshot_page(store: Store, scope: str, page: BootstrapResponse) -> ChangeSet:
+    """Apply one snapshot page of ``scope`` and store where the next page starts, in one
+    transaction (SYNC.md §1.9 step 2). The snapshot is the server's state at or after
+    ``as_of``, so each row is authoritative at least at that position."""
+    with store.unit(remote=True) as uow:
+        _apply_ops(uow, page.rows, authority=page.as_of)
+        if page.rows:
+            outbox.observe(
+                uow.session, max(fv.hlc for row in page.rows for fv in row.fields.values())
+            )
+        position = f"{page.as_of} {page.next or ''}".strip()
+        uow.session.merge(SyncState(k=bootstrap_key(scope), v=position))
+        return uow.commit()
+
+
+def _apply_ops(uow: UnitOfWork, ops: Sequence[PulledOp], authority: int | None) -> _Page:
+    work = _Page(uow)
+    _prefetch(work, ops)
+    for op in ops:
+        if op.tbl == outbox.CONFLICT_TABLE:
+            _apply_conflict(uow.session, op)
+            work.conflicts += 1
+            continue
+        if op.tbl not in SYNCED_TABLES:
+            log.warning("pulled op for unknown table %r ignored (seq %d)", op.tbl, op.seq)
+            continue
+        _apply_op(work, op, op.seq if authority is None else max(op.seq, authority))
+    for table in SYNCED_TABLES:  # parents first
+        rows = [r for (t, _), r in work.new_rows.items() if t == table]
+        if rows:
+            uow.insert_many(table, rows)
+    _write_versions(uow.session, work.written)
+    return work
+
+
+def _prefetch(work: _Page, ops: Sequence[PulledOp]) -> None:
+    by_table: dict[str, list[str]] = {}
+    for op in ops:
+        if op.tbl in SYNCED_TABLES:
+            by_table.setdefault(op.tbl, []).append(op.id)
+    conn = work.uow.session.connection()
+    for table, ids in by_table.items():
+        ids = list(dict.fromkeys(ids))
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for row_id in chunk:
+                work.versions[(table, row_id)] = None
+                work.existing[(table, row_id)] = False
+            for (row_id,) in conn.exec_driver_sql(
+                f"SELECT id FROM {table} WHERE id IN ({marks})", tuple(chunk)
+            ):
+                work.existing[(table, row_id)] = True
+            for row_id, hlc, node, seq, packed, scopes in conn.exec_driver_sql(
+                "SELECT row_id, hlc, node, seq, fields, scopes FROM sync_version"
+                f" WHERE tbl = ? AND row_id IN ({marks})",
+                (table, *chunk),
+            ):
+                work.versions[(table, row_id)] = _Stored(
+                    (hlc, node, seq),
+                    {f: (int(v[0]), str(v[1]), v[2]) for f, v in json.loads(packed).items()},
+                    set(json.loads(scopes)) if scopes else set(),
+                )
+
+
+def _apply_op(work: _Page, op: PulledOp, authority: int) -> None:
+    model = SYNCED_TABLES[op.tbl]
+    key = (op.tbl, op.id)
+    columns = set(outbox.synced_columns(op.tbl))
+    stored = work.written.get(key) or work.versions.get(key)
+    row_version, overrides = (stored.row, stored.fields) if stored else (_NO_VERSION, {})
+    pending_new = work.new_rows.get(key)
+    obj = None
+    if work.existing.get(key) and pending_new is None:
+        obj = work.uow.session.get(model, op.id)
+
+    def current(name: str) -> Any:
+        if pending_new is not None:
+            return (
+                pending_new.get("deleted_at") is not None
+                if name == DELETED
+                else pending_new.get(name)
+            )
+        if name == DELETED:
+            return obj.deleted_at is not None if obj is not None else False
+        return getattr(obj, name) if obj is not None else None
+
+    has_local = obj is not None or pending_new is not None
     values: dict[str, Any] = {}
     deleted: bool | None = None
     won: dict[str, _Packed] = {}
@@ -94,14 +190,12 @@ def _apply_op(uow: UnitOfWork, op: PulledOp) -> None:
             continue
         remote = fv.to_state(op.seq)
         local = None
-        if obj is not None:
+        if has_local:
             packed = overrides.get(name, row_version)
             if packed[0] > 0:  # hlc 0: written before sync existed, no real version
-                current = obj.deleted_at is not None if name == DELETED else getattr(obj, name)
-                local = FieldState(current, Version(*packed), packed[1])
-        pending = local is not None and local.version.seq is None
-        if merge_remote(local, remote, pending) is local:
-            continue  # a newer pending local edit: kept, the server resolves it on push
+                local = FieldState(current(name), Version(*packed), packed[1])
+        if merge_remote(local, remote, authority) is local:
+            continue  # a newer pending edit, or older news
         if name == DELETED:
             deleted = bool(fv.value)
         else:
@@ -112,63 +206,108 @@ def _apply_op(uow: UnitOfWork, op: PulledOp) -> None:
                 continue
         won[name] = (remote.version.hlc, remote.version.node, remote.version.seq)
 
-    if obj is None:
+    scopes = (stored.scopes if stored else set()) | set(op.scopes)
+    if not has_local:
         if deleted is None:
             deleted = op.deleted
         row = {**_fallbacks(model, values), **values, "id": op.id, "row_seq": op.seq}
-        if deleted:
-            row["deleted_at"] = capture.utcnow()
-        uow.insert(op.tbl, row)
-        if not won:
-            return
+        row["deleted_at"] = capture.utcnow() if deleted else None
+        work.new_rows[key] = row
         # A row born from this op: its most common field version is the row-level one.
-        row_version = Counter(won.values()).most_common(1)[0][0]
+        row_version = Counter(won.values()).most_common(1)[0][0] if won else _NO_VERSION
         overrides = {}
+    elif pending_new is not None:
+        pending_new.update(values)
+        if deleted is not None:
+            pending_new["deleted_at"] = capture.utcnow() if deleted else None
+        pending_new["row_seq"] = max(pending_new.get("row_seq") or 0, op.seq)
     else:
-        row_seq = max(obj.row_seq or 0, op.seq)
-        uow.update(op.tbl, op.id, {**values, "row_seq": row_seq})
+        assert obj is not None
+        uow = work.uow
+        uow.update(op.tbl, op.id, {**values, "row_seq": max(obj.row_seq or 0, op.seq)})
         if deleted is True:
             uow.archive(op.tbl, op.id)
         elif deleted is False:
             uow.restore(op.tbl, op.id)
-        if not won:
-            return
     fields = {**overrides, **won}
     fields = {f: v for f, v in fields.items() if tuple(v) != tuple(row_version)}
-    _write_version(session, op.tbl, op.id, row_version, fields)
+    work.written[key] = _Stored(row_version, fields, scopes)
 
 
-def _read_version(
-    session: Session, table: str, row_id: str
-) -> tuple[_Packed, dict[str, _Packed]] | None:
-    row = (
-        session.connection()
-        .exec_driver_sql(
-            "SELECT hlc, node, seq, fields FROM sync_version WHERE tbl = ? AND row_id = ?",
-            (table, row_id),
-        )
-        .first()
-    )
-    if row is None:
-        return None
-    hlc, node, seq, packed = row
-    fields = {f: (int(v[0]), str(v[1]), v[2]) for f, v in json.loads(packed).items()}
-    return (hlc, node, seq), fields
-
-
-def _write_version(
-    session: Session,
-    table: str,
-    row_id: str,
-    row_version: _Packed,
-    fields: dict[str, _Packed],
-) -> None:
+def _write_versions(session: Session, written: dict[tuple[str, str], _Stored]) -> None:
+    if not written:
+        return
     session.connection().exec_driver_sql(
-        "INSERT INTO sync_version (tbl, row_id, hlc, node, seq, fields) VALUES (?, ?, ?, ?, ?, ?)"
+        "INSERT INTO sync_version (tbl, row_id, hlc, node, seq, fields, scopes)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (tbl, row_id) DO UPDATE SET hlc = excluded.hlc, node = excluded.node,"
-        " seq = excluded.seq, fields = excluded.fields",
-        (table, row_id, *row_version, outbox.dumps({f: list(v) for f, v in fields.items()})),
+        " seq = excluded.seq, fields = excluded.fields, scopes = excluded.scopes",
+        [
+            (
+                tbl,
+                row_id,
+                *s.row,
+                outbox.dumps({f: list(v) for f, v in s.fields.items()}),
+                json.dumps(sorted(s.scopes)),
+            )
+            for (tbl, row_id), s in written.items()
+        ],
     )
+
+
+_CONFLICT_COLUMNS = (
+    "tbl",
+    "row_id",
+    "field",
+    "kind",
+    "winner_change",
+    "loser_change",
+    "winner_value",
+    "loser_value",
+    "winner_hlc",
+    "loser_hlc",
+    "winner_user",
+    "loser_user",
+    "status",
+    "created_seq",
+)
+
+
+def _apply_conflict(session: Session, op: PulledOp) -> None:
+    """Upsert a conflict record; a status resolved here is not reopened by older news."""
+    values = {c: op.fields[c].value for c in _CONFLICT_COLUMNS if c in op.fields}
+    conn = session.connection()
+    existing = conn.exec_driver_sql(
+        "SELECT status FROM sync_conflict WHERE id = ?", (op.id,)
+    ).first()
+    if existing is None:
+        missing = [c for c in ("tbl", "row_id", "field", "kind") if not values.get(c)]
+        if missing:
+            log.warning("conflict record %s without %s ignored", op.id, missing)
+            return
+        values.setdefault("status", "open")
+        names = ["id", *values, "row_seq"]
+        conn.exec_driver_sql(
+            f"INSERT INTO sync_conflict ({', '.join(names)})"
+            f" VALUES ({', '.join('?' * len(names))})",
+            (op.id, *values.values(), op.seq),
+        )
+        return
+    if existing[0] != "open" and values.get("status") == "open":
+        values.pop("status")
+    sets = ", ".join(f"{c} = ?" for c in values)
+    conn.exec_driver_sql(
+        f"UPDATE sync_conflict SET {sets + ', ' if sets else ''}row_seq = ? WHERE id = ?",
+        (*values.values(), op.seq, op.id),
+    )
+
+
+def stored_scopes(session: Session) -> Iterable[tuple[str, str, set[str]]]:
+    """Every synced row's received scopes: (table, id, scopes)."""
+    for tbl, row_id, scopes in session.connection().exec_driver_sql(
+        "SELECT tbl, row_id, scopes FROM sync_version WHERE scopes IS NOT NULL"
+    ):
+        yield tbl, row_id, set(json.loads(scopes))
 
 
 def _column_value(model: type[Synced], name: str, value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""The HTTP client of the team sync server (SYNC.md): login and identity so far.
+"""The HTTP client of the team sync server (SYNC.md): login, identity, push, pull, snapshot.
 
 Why it looks like this:
 
@@ -28,7 +28,18 @@ from typing import Final
 import httpx
 from pydantic import ValidationError
 
-from workbench.sync.protocol import ErrorBody, LoginRequest, LoginResponse, MeResponse
+from workbench.sync.protocol import (
+    BootstrapRequest,
+    BootstrapResponse,
+    ErrorBody,
+    LoginRequest,
+    LoginResponse,
+    MeResponse,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
 
 API_PREFIX: Final = "/sync/v1"
 CONNECT_TIMEOUT: Final = 5.0
@@ -155,7 +166,13 @@ class SyncClient:
         self.close()
 
     def _request(
-        self, method: str, path: str, *, json_body: bytes | None = None, auth: bool = True
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: bytes | None = None,
+        auth: bool = True,
+        params: dict[str, str] | None = None,
     ) -> httpx.Response:
         headers = {"Accept": "application/json"}
         if json_body is not None:
@@ -166,7 +183,7 @@ class SyncClient:
             headers["Authorization"] = f"Bearer {self._token}"
         try:
             response = self._http.request(
-                method, f"{API_PREFIX}{path}", content=json_body, headers=headers
+                method, f"{API_PREFIX}{path}", content=json_body, headers=headers, params=params
             )
         except httpx.TimeoutException as exc:
             raise ServerUnavailable(f"no answer from {self.base_url} (timed out)") from exc
@@ -207,3 +224,35 @@ class SyncClient:
             return MeResponse.model_validate_json(response.content)
         except ValidationError as exc:
             raise ProtocolError("the server's identity answer is not valid") from exc
+
+    def push(self, request: PushRequest) -> PushResponse:
+        """Send outbox changes (SYNC.md §1.6); the answer is checked against the request."""
+        response = self._request("POST", "/push", json_body=request.model_dump_json().encode())
+        try:
+            answer = PushResponse.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise ProtocolError("the server's push answer is not valid") from exc
+        sent = {c.change_id for c in request.changes}
+        if any(r.change_id not in sent for r in answer.results):
+            raise ProtocolError("the server answered for changes that were not sent")
+        return answer
+
+    def pull(self, request: PullRequest) -> PullResponse:
+        """One pull page (SYNC.md §1.8), checked to follow the request's cursor."""
+        response = self._request("POST", "/pull", json_body=request.model_dump_json().encode())
+        try:
+            answer = PullResponse.model_validate_json(response.content)
+            answer.check_follows(request)
+        except ValueError as exc:  # includes pydantic's ValidationError
+            raise ProtocolError(f"the server's pull page is not valid ({exc})") from exc
+        return answer
+
+    def snapshot(self, request: BootstrapRequest) -> BootstrapResponse:
+        """One snapshot page of a scope (SYNC.md §1.9), checked to answer the request."""
+        response = self._request("GET", "/snapshot", params=request.to_query())
+        try:
+            answer = BootstrapResponse.model_validate_json(response.content)
+            answer.check_follows(request)
+        except ValueError as exc:
+            raise ProtocolError(f"the server's snapshot page is not valid ({exc})") from exc
+        return answer

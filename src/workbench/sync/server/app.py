@@ -36,9 +36,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -47,6 +47,7 @@ from workbench.domain.enums import Role
 from workbench.domain.hlc import HybridClock, system_now_ms
 from workbench.sync import protocol
 from workbench.sync.protocol import ErrorBody, ErrorCode, LoginRequest, LoginResponse, MeResponse
+from workbench.sync.server import service
 from workbench.sync.server.auth import (
     Auth,
     AuthError,
@@ -293,8 +294,31 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 # -- the app ----------------------------------------------------------------------------------
 
 
+def _refusal(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, service.Refusal)
+    return error_response(exc.code, str(exc))
+
+
+def _caller(principal: Principal) -> service.Caller:
+    return service.Caller(
+        user_id=principal.user.id, role=principal.user.role, device_id=principal.device.device_id
+    )
+
+
+def _invalid(exc: ValidationError) -> service.Refusal:
+    parts = []
+    for err in exc.errors()[:20]:
+        where = ".".join(str(part) for part in err.get("loc", ()))
+        parts.append(f"{where}: {err.get('msg', '')}" if where else str(err.get("msg", "")))
+    return service.Refusal("invalid", "; ".join(parts)[:2000] or "invalid request")
+
+
 def create_app(
-    db_url: str, *, auth: Auth | None = None, max_body_bytes: int = MAX_BODY_BYTES
+    db_url: str,
+    *,
+    auth: Auth | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    clock: ServerClock | None = None,
 ) -> FastAPI:
     """The server app over the database at `db_url` (schema checked by the caller, see cli)."""
     engine: Engine = auth.engine if auth is not None else make_engine(db_url)
@@ -306,10 +330,11 @@ def create_app(
     )
     app.state.auth = auth or Auth(engine)
     app.state.engine = engine
-    app.state.clock = ServerClock()
+    app.state.clock = clock or ServerClock()
     app.add_exception_handler(AuthError, _auth_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(service.Refusal, _refusal)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
 
     @app.get("/healthz", response_model=Health)
@@ -350,5 +375,53 @@ def create_app(
             device_name=principal.device.name,
         )
 
+    @private.post("/push", response_model=protocol.PushResponse)
+    async def push(
+        request: Request, principal: Annotated[Principal, Depends(current_principal)]
+    ) -> Response:
+        body = await request.body()
+        try:
+            parsed = protocol.PushRequest.model_validate_json(body)
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+        answer = await _in_thread(
+            service.push, engine, _caller(principal), parsed, request.app.state.clock
+        )
+        return Response(answer.model_dump_json(), media_type="application/json")
+
+    @private.post("/pull", response_model=protocol.PullResponse)
+    async def pull(
+        request: Request, principal: Annotated[Principal, Depends(current_principal)]
+    ) -> Response:
+        body = await request.body()
+        try:
+            parsed = protocol.PullRequest.model_validate_json(body)
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+        answer = await _in_thread(
+            service.pull, engine, _caller(principal), parsed, request.app.state.clock
+        )
+        return Response(answer, media_type="application/json")
+
+    @private.get("/snapshot", response_model=protocol.BootstrapResponse)
+    async def snapshot(
+        request: Request, principal: Annotated[Principal, Depends(current_principal)]
+    ) -> Response:
+        try:
+            parsed = protocol.BootstrapRequest.from_query(dict(request.query_params))
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+        except ValueError as exc:
+            raise service.Refusal("invalid", str(exc)) from None
+        answer = await _in_thread(service.snapshot, engine, _caller(principal), parsed)
+        return Response(answer, media_type="application/json")
+
     app.include_router(private)
     return app
+
+
+async def _in_thread(func: Callable[..., Any], *args: Any) -> Any:
+    """Database work off the event loop (the routes are async only to read the raw body)."""
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(func, *args)

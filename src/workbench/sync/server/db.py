@@ -109,6 +109,10 @@ devices = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_seen", UTCDateTime, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
+    # Push bookkeeping (SYNC.md §1.6): the last device_seq recorded (NULL until the first push,
+    # whose device_seq sets the start) and the "clock is wrong" flag of the skew guard.
+    Column("last_device_seq", BigInteger, nullable=True),
+    Column("clock_flag", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 # One row per login attempt that has not (yet) succeeded, keyed by the *attempted* name so that
@@ -133,6 +137,81 @@ sync_counter = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     CheckConstraint("id = 1", name="single_row"),
+)
+
+
+# -- synced data (SYNC.md §1.5, packed; see workbench.sync.server.rows for why) -------------
+
+# Current state of every synced row: its per-field values and versions as one JSON object
+# {field: [value, hlc, node, seq]} (the wire form of a pulled field), its tombstone, its scope
+# keys, and the two references scoping needs to query (an account id, a user id).
+sync_row = Table(
+    "sync_row",
+    metadata,
+    Column("tbl", String(40), primary_key=True),
+    Column("row_id", String(36), primary_key=True),
+    Column("fields", Text, nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("scopes", Text, nullable=False),  # JSON list, only ever grows
+    Column("account_ref", String(36), nullable=True),
+    Column("user_ref", String(36), nullable=True),
+    Column("seq", BigInteger, nullable=False),  # last change that touched the row
+    Index("ix_sync_row_tbl_user_ref", "tbl", "user_ref"),
+)
+
+# Which rows a scope holds, for snapshots (bootstrap) in (tbl, row_id) keyset order.
+sync_row_scope = Table(
+    "sync_row_scope",
+    metadata,
+    Column("scope", String(80), primary_key=True),
+    Column("tbl", String(40), primary_key=True),
+    Column("row_id", String(36), primary_key=True),
+)
+
+# What pull serves: per applied change (seq), one op per row with the authoritative state of
+# every field the change wrote, in the wire form.
+sync_log = Table(
+    "sync_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("op_no", Integer, primary_key=True, autoincrement=False),
+    Column("tbl", String(40), nullable=False),
+    Column("row_id", String(36), nullable=False),
+    Column("fields", Text, nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("scopes", Text, nullable=False),
+)
+
+sync_log_scope = Table(
+    "sync_log_scope",
+    metadata,
+    Column("scope", String(80), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("op_no", Integer, primary_key=True, autoincrement=False),
+)
+
+# The exactly-once ledger and response cache of push (SYNC.md §1.6); server writes too.
+sync_change = Table(
+    "sync_change",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("change_id", String(36), nullable=False, unique=True),
+    Column("device_id", String(36), nullable=True),  # NULL: a server-side write
+    Column("user_id", String(36), nullable=True),
+    Column("hlc", BigInteger, nullable=False),  # as applied (after the skew guard)
+    Column("status", String(12), nullable=False),  # applied | rejected
+    Column("result", Text, nullable=False),  # the ChangeResult JSON, replayed as "duplicate"
+    Column("applied_at", UTCDateTime, nullable=False),
+)
+
+# The scope sets a device has been told about, by version (SYNC.md §1.10), so a lost pull
+# answer is simply answered again with the same events.
+sync_scope_set = Table(
+    "sync_scope_set",
+    metadata,
+    Column("device_id", String(36), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("scopes", Text, nullable=False),
 )
 
 
@@ -279,3 +358,25 @@ def allocate_seqs(conn: Connection, count: int) -> range:
     ).scalar_one()
     conn.execute(update(sync_counter).where(sync_counter.c.id == 1).values(seq=seq + count))
     return range(seq + 1, seq + count + 1)
+
+
+def lock_counter(conn: Connection) -> int:
+    """Lock the sequencer row for the rest of the caller's transaction; returns its value.
+
+    A push takes the lock once, numbers its changes in memory and writes the final value with
+    `set_counter` before it commits (SYNC.md §1.5), instead of one round trip per change.
+    """
+    seq: int = conn.execute(
+        select(sync_counter.c.seq).where(sync_counter.c.id == 1).with_for_update()
+    ).scalar_one()
+    return seq
+
+
+def set_counter(conn: Connection, seq: int) -> None:
+    conn.execute(update(sync_counter).where(sync_counter.c.id == 1).values(seq=seq))
+
+
+def head_seq(conn: Connection) -> int:
+    """The last committed seq: every seq up to it is committed (gap-free sequencing)."""
+    seq: int = conn.execute(select(sync_counter.c.seq).where(sync_counter.c.id == 1)).scalar_one()
+    return seq

@@ -1,0 +1,520 @@
+"""The client's sync cycle (SYNC.md §1.6, §1.8–§1.10): push all → pull until caught up →
+push again → retire removed scopes.
+
+Why it is built this way:
+
+- Every answer is committed locally together with its consequences, in one transaction: a push
+  answer drops outbox rows *and* gives their field versions the server's seq (or moves a
+  rejected change to the attention list); a pull page writes data *and* cursor; a snapshot page
+  writes rows *and* its resume position. A crash between two requests loses nothing and
+  repeats nothing harmful (the server deduplicates by change id, pages re-apply harmlessly).
+- A local change the protocol cannot even carry (a value too long, a control character) is
+  never sent: it goes to the attention list at once, with its values, so one bad change cannot
+  wedge the queue behind it.
+- Scope changes arrive as events: an added scope is bootstrapped from a snapshot, never by
+  replaying the log; a removed scope is only purged once every local change is answered, so
+  edits made to a reassigned account come back as rejected, with the user's values kept.
+- "Caught up" is SYNC.md's definition: outbox empty, cursor equal to the server's head, no
+  bootstrap or removal left half done. Never "the requests returned 200".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from workbench.domain.changes import ChangeSet
+from workbench.domain.ids import new_id
+from workbench.storage import outbox
+from workbench.storage.store import Store
+from workbench.sync.apply import (
+    CURSOR_KEY,
+    HEAD_SEQ_KEY,
+    apply_pull_page,
+    apply_snapshot_page,
+    bootstrap_key,
+    stored_scopes,
+)
+from workbench.sync.client import (
+    ProtocolError,
+    Refused,
+    ServerUnavailable,
+    SyncClient,
+    SyncError,
+    Unauthorized,
+)
+from workbench.sync.protocol import (
+    MAX_CHANGES_PER_PUSH,
+    MAX_OPS_PER_PUSH,
+    PROTOCOL,
+    BootstrapRequest,
+    Change,
+    ChangeResult,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
+from workbench.sync.report import SyncReport
+
+log = logging.getLogger(__name__)
+
+SCOPES_KEY = "scopes"  # JSON list: the scope set this device holds
+SCOPE_SET_VERSION_KEY = "scope_set_version"
+REMOVED_KEY = "scopes_removed"  # JSON list: removed scopes not purged yet
+STATE_URL = "server_url"
+STATE_USER = "server_user"
+PUSH_BYTES = 2 * 1024 * 1024  # a push body this size or smaller (SYNC.md §1.13 suggests ~1 MiB)
+MAX_ROUNDS = 1000  # bound on requests per cycle phase: no loop runs forever
+
+
+class CycleCancelled(Exception):
+    """The user cancelled; everything committed so far stays."""
+
+
+class DeviceForked(SyncError):
+    """This file was restored from a copy; it needs a new device id (sign in again)."""
+
+
+@dataclass
+class _Entry:
+    device_seq: int
+    change_id: str
+    hlc: int
+    ops_text: str
+    ops: list[dict[str, Any]]
+
+
+@dataclass
+class _Tally:
+    pushed: int = 0
+    pulled: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+
+
+Progress = Callable[[int, int, str], None]
+
+
+class SyncEngine:
+    """Syncs one local database with one server through a signed-in `SyncClient`."""
+
+    def __init__(
+        self,
+        store: Store,
+        client: SyncClient,
+        *,
+        page_limit: int = 2000,
+        owns_store: bool = False,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.page_limit = page_limit
+        self._owns_store = owns_store
+        self._progress: Progress = lambda _d, _t, _w: None
+        self._cancelled: Callable[[], bool] = lambda: False
+
+    def close(self) -> None:
+        self.client.close()
+        if self._owns_store:
+            self.store.close()
+
+    # -- the cycle -----------------------------------------------------------------------
+    def sync_once(
+        self,
+        *,
+        progress: Progress | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> SyncReport:
+        """One cycle; never raises for network or server trouble (see the report)."""
+        tally = _Tally()
+        changes: list[ChangeSet] = []
+        offline = cancelled_now = False
+        error: str | None = None
+        self._progress = progress or (lambda _d, _t, _w: None)
+        self._cancelled = cancelled or (lambda: False)
+        try:
+            self._push_all(tally, changes)
+            self._pull_all(tally, changes)
+            if self.waiting():
+                self._push_all(tally, changes)
+            self._retire_removed_scopes(changes)
+        except CycleCancelled:
+            cancelled_now = True
+        except ServerUnavailable as exc:
+            offline, error = True, str(exc)
+        except Unauthorized as exc:
+            error = f"signed out by the server: {exc}; sign in again"
+        except (Refused, ProtocolError, DeviceForked) as exc:
+            error = str(exc)
+        finished = not (offline or error or cancelled_now)
+        return SyncReport(
+            # The stored head is only the server's head as of the last page: a cycle that
+            # failed cannot say the device is caught up, whatever it held before.
+            caught_up=finished and self.caught_up(),
+            pushed=tally.pushed,
+            pulled=tally.pulled,
+            conflicts=tally.conflicts,
+            rejected=tally.rejected,
+            waiting=self.waiting(),
+            offline=offline,
+            error=error,
+            cancelled=cancelled_now,
+            finished_at=datetime.now(UTC),
+            changes=changes,
+        )
+
+    def waiting(self) -> int:
+        return pending_changes(self.store)
+
+    def caught_up(self) -> bool:
+        state = self._state()
+        return (
+            self.waiting() == 0
+            and state.get(CURSOR_KEY) is not None
+            and state.get(CURSOR_KEY) == state.get(HEAD_SEQ_KEY)
+            and not json.loads(state.get(REMOVED_KEY) or "[]")
+            and not any(k.startswith("boot:") for k in state)
+        )
+
+    def _check(self) -> None:
+        if self._cancelled():
+            raise CycleCancelled
+
+    def _state(self) -> dict[str, str]:
+        with self.store.unit(remote=True) as uow:
+            rows = uow.session.connection().exec_driver_sql("SELECT k, v FROM sync_state")
+            return {k: v for k, v in rows if v is not None}
+
+    # -- push ----------------------------------------------------------------------------
+    def _pending(self) -> list[_Entry]:
+        with self.store.unit(remote=True) as uow:
+            rows = uow.session.connection().exec_driver_sql(
+                "SELECT device_seq, change_id, hlc, ops FROM sync_outbox"
+                " WHERE state = 'pending' ORDER BY device_seq LIMIT ?",
+                (MAX_CHANGES_PER_PUSH,),
+            )
+            entries: list[_Entry] = []
+            ops_total = size = 0
+            for device_seq, change_id, hlc, ops_text in rows:
+                ops = json.loads(ops_text)
+                if entries and (
+                    ops_total + len(ops) > MAX_OPS_PER_PUSH or size + len(ops_text) > PUSH_BYTES
+                ):
+                    break
+                entries.append(_Entry(device_seq, change_id, hlc, ops_text, ops))
+                ops_total += len(ops)
+                size += len(ops_text)
+            return entries
+
+    def _push_all(self, tally: _Tally, changes: list[ChangeSet]) -> None:
+        total = self.waiting()
+        done = 0
+        for _ in range(MAX_ROUNDS):
+            self._check()
+            entries = self._pending()
+            if not entries:
+                return
+            self._progress(done, max(total, done + len(entries)), "push")
+            valid, unsendable = self._validate(entries)
+            if unsendable:
+                changes.append(self._reject_locally(unsendable))
+                tally.rejected += len(unsendable)
+            if not valid:
+                continue
+            device_id = self.store.device_id()
+            request = PushRequest(
+                protocol=PROTOCOL,
+                schema_version=outbox.SYNC_SCHEMA_VERSION,
+                device_id=device_id,
+                hlc=max(1, self._clock()),
+                changes=[change for _, change in valid],
+            )
+            answer = self.client.push(request)
+            answered = self._apply_push_answer([e for e, _ in valid], answer, tally, changes)
+            done += answered
+            if answered == 0:
+                return  # a gap the server reported is resent next cycle, nothing to loop on
+        raise ProtocolError("the push did not finish in a bounded number of rounds")
+
+    def _clock(self) -> int:
+        value = self.store.sync_state("hlc")
+        return int(value) if value else 0
+
+    def _validate(self, entries: list[_Entry]) -> tuple[list[tuple[_Entry, Change]], list[Any]]:
+        valid: list[tuple[_Entry, Change]] = []
+        bad: list[tuple[_Entry, str]] = []
+        for entry in entries:
+            try:
+                change = Change.model_validate(
+                    {
+                        "change_id": entry.change_id,
+                        "device_seq": entry.device_seq,
+                        "hlc": entry.hlc,
+                        "ops": entry.ops,
+                    }
+                )
+            except ValidationError as exc:
+                where = exc.errors()[0].get("loc", ()) if exc.errors() else ()
+                bad.append((entry, "cannot be sent: " + ".".join(str(p) for p in where)))
+                continue
+            if bad:  # keep device_seq contiguous: stop at the first unsendable change
+                break
+            valid.append((entry, change))
+        return valid, bad
+
+    def _reject_locally(self, bad: list[tuple[_Entry, str]]) -> ChangeSet:
+        with self.store.unit(remote=True) as uow:
+            conn = uow.session.connection()
+            for entry, detail in bad:
+                _to_attention(conn, entry, "invalid_value", detail)
+                conn.exec_driver_sql(
+                    "DELETE FROM sync_outbox WHERE device_seq = ?", (entry.device_seq,)
+                )
+            return uow.commit()
+
+    def _apply_push_answer(
+        self,
+        entries: list[_Entry],
+        answer: PushResponse,
+        tally: _Tally,
+        changes: list[ChangeSet],
+    ) -> int:
+        by_id = {e.change_id: e for e in entries}
+        answered = 0
+        forked = False
+        with self.store.unit(remote=True) as uow:
+            conn = uow.session.connection()
+            for result in answer.results:
+                entry = by_id[result.change_id]
+                if result.status == "device_forked":
+                    forked = True
+                    break
+                if result.status == "gap":
+                    break
+                answered += 1
+                assert result.seq is not None
+                status = result.original_status or result.status
+                _mark_answered(conn, entry, result.seq)
+                conn.exec_driver_sql(
+                    "DELETE FROM sync_outbox WHERE device_seq = ?", (entry.device_seq,)
+                )
+                if status == "rejected":
+                    code, _, detail = (result.reason or "rejected").partition(": ")
+                    _to_attention(conn, entry, code, detail)
+                    _purge_refused_creations(uow, entry, result)
+                    tally.rejected += 1
+            outbox.observe(uow.session, answer.server_hlc)
+            changes.append(uow.commit())
+        tally.pushed += answered
+        if forked:
+            self.store.set_sync_state({"device_id": new_id()})
+            raise DeviceForked(
+                "this database was restored from an older copy; sign in again "
+                "(workbench login) to sync it as a new device. Unsent edits are kept."
+            )
+        return answered
+
+    # -- pull ----------------------------------------------------------------------------
+    def _pull_all(self, tally: _Tally, changes: list[ChangeSet]) -> None:
+        for _ in range(MAX_ROUNDS):
+            self._check()
+            state = self._state()
+            request = PullRequest(
+                device_id=self.store.device_id(),
+                schema_version=outbox.SYNC_SCHEMA_VERSION,
+                cursor=int(state.get(CURSOR_KEY, "0")),
+                scope_set_version=int(state.get(SCOPE_SET_VERSION_KEY, "0")),
+                limit=self.page_limit,
+                hlc=int(state.get("hlc", "0")),
+            )
+            page = self.client.pull(request)
+            if page.scope_events:
+                self._scope_events(page, state, tally, changes)
+                continue
+            changes.append(apply_pull_page(self.store, page))
+            tally.pulled += len(page.ops)
+            tally.conflicts += sum(1 for op in page.ops if op.tbl == outbox.CONFLICT_TABLE)
+            self._progress(page.cursor, max(page.head_seq, 1), "pull")
+            if not page.has_more:
+                return
+        raise ProtocolError("the pull did not finish in a bounded number of rounds")
+
+    def _scope_events(
+        self,
+        page: PullResponse,
+        state: dict[str, str],
+        tally: _Tally,
+        changes: list[ChangeSet],
+    ) -> None:
+        held = set(json.loads(state.get(SCOPES_KEY, "[]")))
+        removed = set(json.loads(state.get(REMOVED_KEY, "[]")))
+        fresh_device = not held and int(state.get(CURSOR_KEY, "0")) == 0
+        as_of: list[int] = []
+        for event in page.scope_events:
+            if event.event == "added":
+                as_of.append(self._bootstrap(event.scope, tally, changes))
+                held.add(event.scope)
+                removed.discard(event.scope)
+            else:
+                held.discard(event.scope)
+                removed.add(event.scope)
+        values: dict[str, str | None] = {
+            SCOPES_KEY: json.dumps(sorted(held)),
+            SCOPE_SET_VERSION_KEY: str(page.scope_set_version),
+            REMOVED_KEY: json.dumps(sorted(removed)),
+        }
+        if fresh_device and as_of:
+            # Everything this device may hold came from snapshots at or after these positions:
+            # start pulling there, never replay the log from 0 (SYNC.md §1.9).
+            values[CURSOR_KEY] = str(min(as_of))
+        self.store.set_sync_state(values)
+
+    def _bootstrap(self, scope: str, tally: _Tally, changes: list[ChangeSet]) -> int:
+        """Fetch a scope's snapshot page by page (resuming a cut-off one); returns as_of."""
+        saved = self.store.sync_state(bootstrap_key(scope))
+        as_of: int | None = None
+        after: str | None = None
+        if saved:
+            first, _, rest = saved.partition(" ")
+            as_of, after = int(first), (rest or None)
+        for _ in range(MAX_ROUNDS * 100):
+            self._check()
+            request = BootstrapRequest(scope=scope, as_of=as_of, after=after)
+            page = self.client.snapshot(request)
+            changes.append(apply_snapshot_page(self.store, scope, page))
+            tally.pulled += len(page.rows)
+            tally.conflicts += sum(1 for r in page.rows if r.tbl == outbox.CONFLICT_TABLE)
+            self._progress(tally.pulled, tally.pulled + (1000 if page.next else 0), "bootstrap")
+            as_of, after = page.as_of, page.next
+            if page.next is None:
+                self.store.set_sync_state({bootstrap_key(scope): None})
+                return page.as_of
+        raise ProtocolError(f"the snapshot of {scope} did not end")
+
+    # -- removed scopes ------------------------------------------------------------------
+    def _retire_removed_scopes(self, changes: list[ChangeSet]) -> None:
+        """Purge rows that only removed scopes held, once no local change is unanswered."""
+        removed = set(json.loads(self.store.sync_state(REMOVED_KEY) or "[]"))
+        if not removed or self.waiting():
+            return
+        held = set(json.loads(self.store.sync_state(SCOPES_KEY) or "[]"))
+        with self.store.unit(remote=True) as uow:
+            doomed = [
+                (tbl, row_id)
+                for tbl, row_id, scopes in stored_scopes(uow.session)
+                if scopes & removed and not scopes & held
+            ]
+            for tbl, row_id in _children_first(doomed):
+                uow.purge(tbl, row_id)
+            uow.session.connection().exec_driver_sql(
+                "DELETE FROM sync_state WHERE k = ?", (REMOVED_KEY,)
+            )
+            changes.append(uow.commit())
+
+
+def _children_first(keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    from workbench.storage.tables import SYNCED_TABLES
+
+    order = {name: i for i, name in enumerate(SYNCED_TABLES)}
+    return sorted(keys, key=lambda k: -order.get(k[0], -1))
+
+
+def pending_changes(store: Store) -> int:
+    """Local changes not yet answered by the server."""
+    with store.unit(remote=True) as uow:
+        count = uow.session.connection().exec_driver_sql(
+            "SELECT count(*) FROM sync_outbox WHERE state = 'pending'"
+        )
+        return int(count.scalar_one())
+
+
+def _to_attention(conn: Any, entry: _Entry, code: str, detail: str) -> None:
+    conn.exec_driver_sql(
+        "INSERT INTO sync_attention (change_id, device_seq, hlc, ops, reason, detail, status,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?)"
+        " ON CONFLICT (change_id) DO NOTHING",
+        (
+            entry.change_id,
+            entry.device_seq,
+            entry.hlc,
+            entry.ops_text,
+            code,
+            detail,
+            int(time.time() * 1000),
+        ),
+    )
+
+
+def _mark_answered(conn: Any, entry: _Entry, seq: int) -> None:
+    """Give this change's still-current pending versions the seq the server answered with.
+
+    A version is this change's when its HLC is the change's (this file's clock never issues
+    one twice); a later local edit of the same field keeps its own pending version. The next
+    pull brings the server's state at this seq, which then replaces whatever lost.
+    """
+    keys = {(op["tbl"], op["id"]) for op in entry.ops if op["tbl"] != outbox.CONFLICT_TABLE}
+    for tbl, row_id in keys:
+        row = conn.exec_driver_sql(
+            "SELECT hlc, seq, fields FROM sync_version WHERE tbl = ? AND row_id = ?",
+            (tbl, row_id),
+        ).first()
+        if row is None:
+            continue
+        hlc, row_seq, packed = row
+        if hlc == entry.hlc and row_seq is None:
+            row_seq = seq
+        fields = json.loads(packed)
+        for version in fields.values():
+            if version[0] == entry.hlc and version[2] is None:
+                version[2] = seq
+        conn.exec_driver_sql(
+            "UPDATE sync_version SET seq = ?, fields = ? WHERE tbl = ? AND row_id = ?",
+            (row_seq, outbox.dumps(fields), tbl, row_id),
+        )
+
+
+def _purge_refused_creations(uow: Any, entry: _Entry, result: ChangeResult) -> None:
+    """A refused change that created rows: the server never had them, so they leave this
+    device too (their values are in the attention list). Rows some other change put on the
+    server (any version with another seq) stay."""
+    conn = uow.session.connection()
+    for op in entry.ops:
+        if op["op"] != "upsert" or any(v is not None for v in op["base"].values()):
+            continue
+        if op["tbl"] == outbox.CONFLICT_TABLE:
+            continue
+        row = conn.exec_driver_sql(
+            "SELECT seq, fields FROM sync_version WHERE tbl = ? AND row_id = ?",
+            (op["tbl"], op["id"]),
+        ).first()
+        seqs = {row[0], *(v[2] for v in json.loads(row[1]).values())} if row else set()
+        if seqs <= {None, result.seq}:
+            uow.purge(op["tbl"], op["id"])
+
+
+def engine_for(db_path: Path, *, timeout: float = 30.0) -> SyncEngine | None:
+    """The engine for a signed-in database, or None (not signed in, or no secure keyring)."""
+    from workbench import credentials
+
+    store = Store(db_path)
+    url, user = store.sync_state(STATE_URL), store.sync_state(STATE_USER)
+    if not url or not user:
+        store.close()
+        return None
+    try:
+        token = credentials.load_token(url, user)
+    except credentials.NoSecureStoreError:
+        token = None
+    if not token:
+        store.close()
+        return None
+    return SyncEngine(store, SyncClient(url, token, timeout=timeout), owns_store=True)

@@ -1,0 +1,460 @@
+"""The server's single write path (SYNC.md §1.5 "Single write path", §1.6, §1.7, §1.10).
+
+Every write, a device's push or the server's own (``workbench server assign``, new users),
+goes through `ChangeWriter.apply`: validate, authorise, merge field by field with the shared
+``domain.merge`` rules, compute row scopes, record conflicts as synced rows, and append what
+pull serves to the change log. A change is all or nothing: it is worked out on copies of the
+rows it touches and only a change that passed every check is kept (that is the savepoint of
+SYNC.md's algorithm, without a database round trip per change). A rejected change still
+consumes its seq and logs the server's current state of the rows it touched, so the device
+that made it gets its optimistic copy corrected by the next pull.
+
+The log carries, for every row a change touched, the authoritative state *after* the change
+of every field it wrote (also the fields whose write lost), and the whole row when the row is
+new to a scope. That is what lets a client treat a pulled op as the server's word at that seq
+(``domain.merge.merge_remote``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from workbench.domain.hlc import unpack
+from workbench.domain.ids import new_id
+from workbench.domain.merge import (
+    DELETED,
+    Conflict,
+    IncomingField,
+    Rejected,
+    RejectReason,
+    merge_row,
+)
+from workbench.storage.outbox import CONFLICT_TABLE
+from workbench.sync import protocol
+from workbench.sync.protocol import ChangeResult, ConflictOut, ConflictSide
+from workbench.sync.schema import (
+    FIELD_POLICIES,
+    FINANCE_SCOPE,
+    REF_TABLES,
+    account_scope,
+    check_value,
+    is_synced_table,
+    user_scope,
+)
+from workbench.sync.server import scopes as scoping
+from workbench.sync.server.db import sync_change, sync_log, sync_log_scope, users
+from workbench.sync.server.rows import RowCache, RowState, from_states, is_deleted
+
+SERVER_NODE = "server"
+_SCOPE_TABLES = frozenset({"accounts", "account_team"})
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Who writes: a user on a device, or the server itself (``device_id`` None)."""
+
+    user_id: str | None
+    role: str
+    device_id: str | None
+
+    @property
+    def node(self) -> str:
+        return self.device_id or SERVER_NODE
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin" or self.device_id is None
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass
+class _Work:
+    """One change being worked out: row copies, log order, written fields, new conflicts."""
+
+    rows: dict[tuple[str, str], RowState] = field(default_factory=dict)
+    full: dict[tuple[str, str], bool] = field(default_factory=dict)  # log order, whole row?
+    written: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    conflicts: list[ConflictOut] = field(default_factory=list)
+    scopes_changed: bool = False
+
+
+class ChangeWriter:
+    """Applies changes inside one server transaction and writes the results once (`flush`)."""
+
+    def __init__(self, conn: Connection, now: Callable[[], datetime]) -> None:
+        self.conn = conn
+        self.now = now
+        self.cache = RowCache(conn)
+        self._log: list[dict[str, Any]] = []
+        self._log_scopes: list[dict[str, Any]] = []
+        self._ledger: list[dict[str, Any]] = []
+        self._owners: dict[int, tuple[str, str | None]] = {}  # seq -> (change_id, user_id)
+        self._names: dict[str, str | None] = {}
+        self._scopes: dict[str, frozenset[str]] = {}  # user id -> read scopes (cached)
+
+    # -- scopes --------------------------------------------------------------------------
+    def read_scopes(self, writer: Writer) -> frozenset[str]:
+        if writer.user_id is None:
+            return frozenset({scoping.ALL_SCOPE})
+        key = writer.user_id
+        if key not in self._scopes:
+            self.cache.save()  # scope queries read sync_row: make this request's rows visible
+            self._scopes[key] = scoping.read_scopes(self.conn, writer.user_id, writer.role)
+        return self._scopes[key]
+
+    # -- the write path ------------------------------------------------------------------
+    def prefetch(self, ops: Sequence[protocol.Op]) -> None:
+        keys = [(op.tbl, op.id) for op in ops]
+        contacts = [
+            ("contacts", str(op.fields["contact_id"]))
+            for op in ops
+            if op.tbl == "positions" and isinstance(op.fields.get("contact_id"), str)
+        ]
+        self.cache.prefetch(keys + contacts)
+
+    def max_hlc(self, ops: Sequence[protocol.Op]) -> int:
+        """The newest version among the fields ``ops`` write (the server observes it first,
+        so a server write always orders after what it replaces)."""
+        best = 0
+        for op in ops:
+            row = self.cache.get(op.tbl, op.id)
+            if row is not None:
+                best = max([best, *(p[1] for p in row.fields.values())])
+        return best
+
+    def apply(
+        self,
+        writer: Writer,
+        change_id: str,
+        hlc: int,
+        ops: Sequence[protocol.Op],
+        seq: int,
+    ) -> list[ConflictOut]:
+        """Apply one change at ``seq`` or raise `Rejected` (then nothing of it is kept)."""
+        work = _Work()
+        for op in ops:
+            self._apply_op(work, writer, change_id, hlc, op, seq)
+        for row in work.rows.values():
+            self.cache.put(row)
+        for op_no, (key, full) in enumerate(work.full.items()):
+            row = work.rows[key]
+            written = work.written.get(key, set())
+            fields = row.fields if full else {f: row.fields[f] for f in written if f in row.fields}
+            self._append_log(seq, op_no, row, fields)
+        self._owners[seq] = (change_id, writer.user_id)
+        if work.scopes_changed:
+            self._scopes.clear()
+        return work.conflicts
+
+    def echo(self, ops: Sequence[protocol.Op], seq: int) -> None:
+        """Log the current state of the rows a rejected change touched (see module doc)."""
+        seen: set[tuple[str, str]] = set()
+        op_no = 0
+        for op in ops:
+            key = (op.tbl, op.id)
+            row = self.cache.get(*key) if is_synced_table(op.tbl) else None
+            if key in seen or row is None:
+                continue
+            seen.add(key)
+            self._append_log(seq, op_no, row, row.fields)
+            op_no += 1
+
+    def record(
+        self,
+        seq: int,
+        change_id: str,
+        writer: Writer,
+        hlc: int,
+        result: ChangeResult,
+    ) -> None:
+        self._owners.setdefault(seq, (change_id, writer.user_id))
+        self._ledger.append(
+            {
+                "seq": seq,
+                "change_id": change_id,
+                "device_id": writer.device_id,
+                "user_id": writer.user_id,
+                "hlc": hlc,
+                "status": result.status,
+                "result": result.model_dump_json(exclude_defaults=True),
+                "applied_at": self.now(),
+            }
+        )
+
+    def flush(self) -> None:
+        self.cache.save()
+        if self._log:
+            self.conn.execute(insert(sync_log), self._log)
+        if self._log_scopes:
+            self.conn.execute(insert(sync_log_scope), self._log_scopes)
+        if self._ledger:
+            self.conn.execute(insert(sync_change), self._ledger)
+        self._log, self._log_scopes, self._ledger = [], [], []
+
+    # -- one op --------------------------------------------------------------------------
+    def _row(self, work: _Work, tbl: str, row_id: str) -> RowState | None:
+        if (tbl, row_id) in work.rows:
+            return work.rows[(tbl, row_id)]
+        return self.cache.get(tbl, row_id)
+
+    def _apply_op(
+        self,
+        work: _Work,
+        writer: Writer,
+        change_id: str,
+        hlc: int,
+        op: protocol.Op,
+        seq: int,
+    ) -> None:
+        if not is_synced_table(op.tbl):
+            raise Rejected(RejectReason.UNKNOWN_TABLE, "", f"{op.tbl} is not synced")
+        for name, value in op.fields.items():
+            problem = check_value(op.tbl, name, value)
+            if problem is not None:
+                reason = (
+                    RejectReason.UNKNOWN_FIELD
+                    if "not a synced field" in problem
+                    else RejectReason.INVALID_VALUE
+                )
+                raise Rejected(reason, name, problem)
+        key = (op.tbl, op.id)
+        current = self._row(work, op.tbl, op.id)
+        if op.tbl == CONFLICT_TABLE and current is None:
+            raise Rejected(RejectReason.NO_ACCESS, "status", "no such conflict record")
+
+        items: list[tuple[str, Any]] = list(op.fields.items())
+        if op.op != "upsert":
+            items.append((DELETED, op.op == "delete"))
+        incoming = [
+            IncomingField(name, value, hlc, writer.node, writer.node, op.base.get(name))
+            for name, value in items
+        ]
+        if current is None and op.op == "upsert":
+            fields = {inc.field: [inc.value, hlc, writer.node, seq] for inc in incoming}
+            conflicts: list[Conflict] = []
+            row = RowState(op.tbl, op.id, fields, False, set(), seq)
+        else:
+            states = current.states() if current is not None else {}
+            merged, conflicts = merge_row(states, incoming, seq, FIELD_POLICIES.get(op.tbl, {}))
+            row = (
+                current.copy()
+                if current is not None
+                else RowState(op.tbl, op.id, {}, False, set(), seq)
+            )
+            row.fields.update(from_states({inc.field: merged[inc.field] for inc in incoming}))
+            row.deleted = is_deleted(row.fields)
+            row.seq = seq
+
+        if op.tbl == CONFLICT_TABLE:
+            computed: set[str] = set()
+        else:
+            computed = scoping.computed_scopes(
+                op.tbl,
+                op.id,
+                row.value,
+                writer.user_id,
+                lambda t, i: set(r.scopes) if (r := self._row(work, t, i)) else set(),
+            )
+        self._authorize(work, writer, op, current, row, computed)
+        grew = not computed <= row.scopes
+        row.scopes |= computed
+
+        if op.tbl == "positions":
+            self._contact_joins_account(work, row, seq)
+        work.rows[key] = row
+        work.full[key] = work.full.get(key, False) or current is None or grew
+        work.written.setdefault(key, set()).update(inc.field for inc in incoming)
+        if op.tbl in _SCOPE_TABLES:
+            work.scopes_changed = True
+        for conflict in conflicts:
+            self._record_conflict(work, writer, change_id, hlc, row, conflict, seq)
+
+    def _authorize(
+        self,
+        work: _Work,
+        writer: Writer,
+        op: protocol.Op,
+        current: RowState | None,
+        row: RowState,
+        computed: set[str],
+    ) -> None:
+        if writer.is_admin:
+            return
+        read = self.read_scopes(writer)
+        write = scoping.write_scopes(read, writer.role)
+        # Accounts this very change made the writer own (an account and its first contacts
+        # are usually one local unit of work, so one change).
+        write |= {
+            account_scope(r.account_ref)
+            for (tbl, _), r in work.rows.items()
+            if tbl in _SCOPE_TABLES
+            and r.account_ref
+            and r.user_ref == writer.user_id
+            and writer.role != "finance"
+        }
+
+        def deny(message: str) -> Rejected:
+            return Rejected(RejectReason.NO_ACCESS, "", message)
+
+        if op.tbl in REF_TABLES:
+            raise deny(f"only an administrator changes {op.tbl}")
+        if op.tbl == CONFLICT_TABLE:
+            assert current is not None
+            if not scoping.visible(current.scopes, read):
+                raise deny("not your conflict record")
+            return
+        if current is not None and not scoping.visible(current.scopes, write):
+            raise deny("you do not have access to this record")
+        if op.tbl == "accounts":
+            owner_before = current.value("owner_id") if current is not None else None
+            owner_after = row.value("owner_id")
+            if current is None:
+                if owner_after != writer.user_id or writer.role == "finance":
+                    raise deny("a new account must be owned by its creator")
+                return
+            if owner_after != owner_before and owner_before != writer.user_id:
+                raise deny("only the account's owner or an administrator reassigns it")
+            if account_scope(op.id) not in write and FINANCE_SCOPE not in write:
+                raise deny("you do not have access to this account")
+            return
+        if not scoping.visible(computed, write):
+            raise deny("you do not have access to this account")
+
+    def _contact_joins_account(self, work: _Work, position: RowState, seq: int) -> None:
+        """A contact with a position at an account is in that account's scope from then on."""
+        contact_id, account_id = position.value("contact_id"), position.value("account_id")
+        if not isinstance(contact_id, str) or not isinstance(account_id, str):
+            return
+        contact = self._row(work, "contacts", contact_id)
+        scope = account_scope(account_id)
+        if contact is None or scope in contact.scopes:
+            return
+        contact = contact.copy()
+        contact.scopes.add(scope)
+        contact.seq = seq
+        key = ("contacts", contact_id)
+        work.rows[key] = contact
+        work.full[key] = True  # logged before the position (dict order), whole row
+
+    # -- conflicts -----------------------------------------------------------------------
+    def _owner(self, seq: int | None) -> tuple[str | None, str | None]:
+        if seq is None:
+            return None, None
+        if seq not in self._owners:
+            found = self.conn.execute(
+                select(sync_change.c.change_id, sync_change.c.user_id).where(
+                    sync_change.c.seq == seq
+                )
+            ).first()
+            self._owners[seq] = (found.change_id, found.user_id) if found else ("", None)
+        change_id, user_id = self._owners[seq]
+        return change_id or None, user_id
+
+    def user_name(self, user_id: str | None) -> str | None:
+        if user_id is None:
+            return None
+        if user_id not in self._names:
+            self._names[user_id] = self.conn.execute(
+                select(users.c.name).where(users.c.id == user_id)
+            ).scalar_one_or_none()
+        return self._names[user_id]
+
+    def _record_conflict(
+        self,
+        work: _Work,
+        writer: Writer,
+        change_id: str,
+        hlc: int,
+        row: RowState,
+        conflict: Conflict,
+        seq: int,
+    ) -> None:
+        mine = (hlc, writer.node)
+
+        def side(version_key: tuple[int, str], version_seq: int | None) -> tuple[Any, Any]:
+            if version_key == mine and version_seq == seq:
+                return change_id, writer.user_id
+            return self._owner(version_seq)
+
+        w_change, w_user = side(conflict.winner_version.key, conflict.winner_version.seq)
+        l_change, l_user = side(conflict.loser_version.key, conflict.loser_version.seq)
+        values: dict[str, Any] = {
+            "tbl": row.tbl,
+            "row_id": row.row_id,
+            "field": conflict.field,
+            "kind": conflict.kind.value,
+            "winner_change": w_change,
+            "loser_change": l_change,
+            "winner_value": _dumps(conflict.winner_value),
+            "loser_value": _dumps(conflict.loser_value),
+            "winner_hlc": conflict.winner_version.hlc,
+            "loser_hlc": conflict.loser_version.hlc,
+            "winner_user": w_user,
+            "loser_user": l_user,
+            "status": "open",
+            "created_seq": seq,
+        }
+        conflict_id = new_id()
+        record = RowState(
+            CONFLICT_TABLE,
+            conflict_id,
+            {k: [v, hlc, SERVER_NODE, seq] for k, v in values.items()},
+            False,
+            set(row.scopes) | ({user_scope(l_user)} if l_user else set()),
+            seq,
+        )
+        key = (CONFLICT_TABLE, conflict_id)
+        work.rows[key] = record
+        work.full[key] = True
+        if len(work.conflicts) < protocol.MAX_CONFLICTS_PER_CHANGE:
+            work.conflicts.append(
+                ConflictOut(
+                    id=conflict_id,
+                    tbl=row.tbl,
+                    row_id=row.row_id,
+                    field=conflict.field,
+                    kind=conflict.kind.value,
+                    outcome="won" if w_change == change_id else "lost",
+                    winner=ConflictSide(
+                        value=conflict.winner_value,
+                        hlc=conflict.winner_version.hlc,
+                        node=conflict.winner_version.node,
+                        user=self.user_name(w_user),
+                    ),
+                    loser=ConflictSide(
+                        value=conflict.loser_value,
+                        hlc=conflict.loser_version.hlc,
+                        node=conflict.loser_version.node,
+                        user=self.user_name(l_user),
+                    ),
+                )
+            )
+
+    # -- log -----------------------------------------------------------------------------
+    def _append_log(self, seq: int, op_no: int, row: RowState, fields: dict[str, Any]) -> None:
+        scopes = sorted(row.scopes)
+        self._log.append(
+            {
+                "seq": seq,
+                "op_no": op_no,
+                "tbl": row.tbl,
+                "row_id": row.row_id,
+                "fields": _dumps(fields),
+                "deleted": row.deleted,
+                "scopes": _dumps(scopes),
+            }
+        )
+        self._log_scopes += [{"scope": s, "seq": seq, "op_no": op_no} for s in scopes]
+
+
+def hlc_ms(hlc: int) -> int:
+    return unpack(hlc)[0]

@@ -1,0 +1,189 @@
+"""The sync cycle end to end, in process: real server app and database, real client engines on
+SQLite files (tests/sync/harness.py). Real sockets and processes are in test_processes.py."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.sync.harness import Device, Team, make_team
+from workbench.storage.store import Store
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Iterator[Team]:
+    team = make_team(tmp_path)
+    team.add_user("lan", "am")
+    team.add_user("minh", "am")
+    team.add_user("thu", "finance")
+    yield team
+    team.close()
+
+
+def new_account(device: Device, name: str, **values: object) -> str:
+    with device.store.unit() as uow:
+        account_id = uow.insert(
+            "accounts", {"name": name, "owner_id": device.user_id, "city": "Hà Nội", **values}
+        )
+        uow.commit()
+    return account_id
+
+
+def edit(device: Device, table: str, row_id: str, **values: object) -> None:
+    with device.store.unit() as uow:
+        uow.update(table, row_id, values)
+        uow.commit()
+
+
+def test_an_offline_edit_reaches_the_other_laptop_of_the_same_user(team: Team) -> None:
+    a, b = team.device("a", "lan"), team.device("b", "lan")
+    acc = new_account(a, "Ngân hàng Á Châu")
+    assert a.sync().caught_up
+    report = b.sync()
+    assert report.caught_up and b.value("accounts", acc, "name") == "Ngân hàng Á Châu"
+    edit(b, "accounts", acc, city="Đà Nẵng")  # offline on b
+    assert b.sync().caught_up and a.sync().caught_up
+    assert a.value("accounts", acc, "city") == "Đà Nẵng"
+    assert a.sync().pulled == 0  # a no-op cycle
+
+
+def test_a_user_only_receives_their_own_accounts(team: Team) -> None:
+    lan, minh, thu = (
+        team.device("lan", "lan"),
+        team.device("minh", "minh"),
+        team.device("thu", "thu"),
+    )
+    mine = new_account(lan, "Công ty Lan")
+    theirs = new_account(minh, "Công ty Minh")
+    for d in (lan, minh, lan, minh, thu):
+        d.sync()
+    assert mine in lan.ids("accounts") and theirs not in lan.ids("accounts")
+    assert theirs in minh.ids("accounts") and mine not in minh.ids("accounts")
+    assert {mine, theirs} <= thu.ids("accounts")  # finance: account basics of everyone
+    assert set(team.users.values()) <= lan.ids("users")  # the user directory is for all
+
+
+def test_a_concurrent_edit_lands_in_the_losers_conflicts_with_both_values(team: Team) -> None:
+    a, b = team.device("a", "lan"), team.device("b", "lan")
+    acc = new_account(a, "Vinamilk")
+    a.sync(), b.sync()
+    edit(a, "accounts", acc, phone="+84 24 1111")
+    edit(b, "accounts", acc, phone="+84 24 2222")  # later: wins
+    a.sync(), b.sync(), a.sync()
+    assert a.value("accounts", acc, "phone") == b.value("accounts", acc, "phone") == "+84 24 2222"
+    (conflict,) = a.conflicts()
+    assert conflict["field"] == "phone" and conflict["kind"] == "concurrent_update"
+    assert json.loads(conflict["loser_value"]) == "+84 24 1111"
+    assert json.loads(conflict["winner_value"]) == "+84 24 2222"
+    assert b.conflicts()[0]["id"] == conflict["id"]
+
+
+def test_reassigning_an_account_moves_it_between_devices_after_pending_edits(team: Team) -> None:
+    lan, minh = team.device("lan", "lan"), team.device("minh", "minh")
+    acc = new_account(lan, "FPT")
+    with lan.store.unit() as uow:
+        contact = uow.insert("contacts", {"given_name": "Hùng", "family_name": "Nguyễn"})
+        uow.insert("positions", {"contact_id": contact, "account_id": acc, "title": "CFO"})
+        uow.commit()
+    lan.sync(), minh.sync()
+    edit(lan, "accounts", acc, notes="gọi lại thứ Hai")  # offline, then the account moves
+    team.assign(acc, "minh")
+    lan.sync_until_caught_up()
+    minh.sync_until_caught_up()
+    assert acc not in lan.ids("accounts")  # left the old owner's device
+    assert acc in minh.ids("accounts") and contact in minh.ids("contacts")
+    assert minh.value("accounts", acc, "owner_id") == team.users["minh"]
+    # The offline edit was answered before the account left: refused, values kept.
+    (item,) = lan.attention()
+    assert item[1] == "no_access"
+    ops = json.loads(lan.sql("SELECT ops FROM sync_attention")[0][0])
+    assert ops[0]["fields"] == {"notes": "gọi lại thứ Hai"}
+    assert contact in lan.ids("contacts")  # also in lan's own scope: created by her
+
+
+def test_a_new_device_bootstraps_from_a_snapshot_not_the_log(team: Team, tmp_path: Path) -> None:
+    a = team.device("a", "lan")
+    accounts = [new_account(a, f"Khách hàng {i}") for i in range(30)]
+    for acc in accounts[:10]:
+        edit(a, "accounts", acc, tier="key")
+    a.sync()
+    fresh = team.device("fresh", "lan")
+    report = fresh.sync()
+    assert report.caught_up
+    assert set(accounts) <= fresh.ids("accounts")
+    assert fresh.value("accounts", accounts[0], "tier") == "key"
+    state = dict(fresh.sql("SELECT k, v FROM sync_state"))
+    assert int(state["cursor"]) == team.head()
+
+
+def test_a_refused_change_is_kept_for_attention_and_undone_locally(team: Team) -> None:
+    lan, minh = team.device("lan", "lan"), team.device("minh", "minh")
+    theirs = new_account(minh, "Viettel")
+    minh.sync()
+    # lan forges a position under minh's account: refused, her values kept, row gone.
+    with lan.store.unit() as uow:
+        contact = uow.insert("contacts", {"given_name": "An"})
+        uow.commit()
+    with lan.store.unit(remote=True) as uow:  # the account is not lan's to see; fake a copy
+        uow.insert("accounts", {"id": theirs, "name": "Viettel", "owner_id": team.users["minh"]})
+        uow.commit()
+    with lan.store.unit() as uow:
+        position = uow.insert("positions", {"contact_id": contact, "account_id": theirs})
+        uow.commit()
+    report = lan.sync()
+    assert report.rejected == 1 and report.waiting == 0
+    assert [r for _, r in lan.attention()] == ["no_access"]
+    assert position not in lan.ids("positions")
+    assert contact in lan.ids("contacts")  # the separate, allowed change stays
+    assert position not in {k[1] for k in team.rows(("positions",))}
+
+
+def test_a_replayed_push_is_answered_from_the_ledger(team: Team) -> None:
+    a = team.device("a", "lan")
+    new_account(a, "Masan")
+    a.transport.inject_once("drop_response")
+    report = a.sync()
+    assert report.offline and report.waiting == 1
+    report = a.sync()
+    assert report.caught_up and report.waiting == 0
+    assert len(team.rows(("accounts",))) == 1
+
+
+def test_a_truncated_page_moves_nothing(team: Team) -> None:
+    a, b = team.device("a", "lan"), team.device("b", "lan")
+    new_account(a, "Hòa Phát")
+    a.sync()
+    b.sync()
+    new_account(a, "Hòa Phát 2")
+    a.sync()
+    cursor = b.sql("SELECT v FROM sync_state WHERE k = 'cursor'")
+    b.transport.inject_once("truncate_page")
+    report = b.sync()
+    assert report.error and not report.caught_up
+    assert b.sql("SELECT v FROM sync_state WHERE k = 'cursor'") == cursor
+    assert b.sync().caught_up and len(b.ids("accounts")) == 2
+
+
+def test_unsendable_local_change_goes_to_attention_without_wedging(team: Team) -> None:
+    a = team.device("a", "lan")
+    acc = new_account(a, "Sabeco")
+    edit(a, "accounts", acc, notes="x" * 70_000)  # longer than a wire value may be
+    new_account(a, "Sabeco 2")
+    report = a.sync()
+    assert report.caught_up and report.rejected == 1
+    assert [r for _, r in a.attention()] == ["invalid_value"]
+    assert len(team.rows(("accounts",))) == 2
+
+
+def test_closing_and_reopening_keeps_the_position(team: Team, tmp_path: Path) -> None:
+    a = team.device("a", "lan")
+    new_account(a, "PV Oil")
+    a.sync()
+    a.close()
+    again = Store(tmp_path / "a.db")
+    state = dict(again.engine.connect().exec_driver_sql("SELECT k, v FROM sync_state").fetchall())
+    again.close()
+    assert int(state["cursor"]) == team.head()
