@@ -93,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     _db_option(login)
     logout = sub.add_parser("logout", help="sign out: forget the token of this database")
     _db_option(logout)
+    sync = sub.add_parser(
+        "sync", help="one sync cycle with the team server (exit 0: caught up, 1: not yet)"
+    )
+    sync.add_argument("--quiet", action="store_true", help="print nothing when caught up")
+    _db_option(sync)
     _server_parser(sub)
     return parser
 
@@ -129,6 +134,12 @@ def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     pw.add_argument("name")
     password_stdin(pw)
     db_url(pw)
+    assign = cmds.add_parser(
+        "assign", help="make USER the owner of ACCOUNT (its rows move to USER's devices)"
+    )
+    assign.add_argument("account", metavar="ACCOUNT", help="account id, tax code (MST) or name")
+    assign.add_argument("user", metavar="USER")
+    db_url(assign)
     rev = cmds.add_parser("revoke-device", help="revoke a device's token for good")
     rev.add_argument("device_id")
     db_url(rev)
@@ -160,14 +171,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from workbench.sync.server.cli import run as run_server
 
         return run_server(args)
-    if args.command in ("login", "logout"):
+    if args.command in ("login", "logout", "sync"):
         from workbench.cli import sync_commands
 
-        return (
-            sync_commands.login(args, db)
-            if args.command == "login"
-            else sync_commands.logout(args, db)
-        )
+        sync_handlers = {
+            "login": sync_commands.login,
+            "logout": sync_commands.logout,
+            "sync": sync_commands.sync,
+        }
+        return sync_handlers[args.command](args, db)
     from workbench.cli import commands
 
     handlers = {

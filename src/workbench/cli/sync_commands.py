@@ -1,4 +1,4 @@
-"""`workbench login URL USER [--password-stdin]` and `workbench logout`: the client's sign-in.
+"""`workbench login URL USER [--password-stdin]`, `workbench sync` and `workbench logout`.
 
 Why it works this way:
 
@@ -14,9 +14,16 @@ Why it works this way:
   `--password-stdin`, never from the command line (shell history, process list). Neither the
   password nor the token is ever printed.
 
-Exit codes: 0 done; 1 the server refused (wrong user name or password, too many attempts, a
-device the server will not accept); 2 unusable input, no secure keyring, the server cannot be
-reached or does not speak the protocol, or a local database problem.
+`login` also makes the server's user the database's current user (`services.sync_setup`): rows
+owned by the local placeholder user move to the server's id as ordinary edits.
+
+`sync` runs one cycle (`sync.engine.SyncEngine.sync_once`) and says what it did. Its exit code is
+the answer scripts need: 0 caught up (nothing waiting, nothing left to pull), 1 not caught up
+(offline, refused, changes still waiting), 2 cannot sync at all (not signed in, no keyring).
+
+Exit codes of login/logout: 0 done; 1 the server refused (wrong user name or password, too
+many attempts, a device the server will not accept); 2 unusable input, no secure keyring, the
+server cannot be reached or does not speak the protocol, or a local database problem.
 """
 
 from __future__ import annotations
@@ -148,6 +155,9 @@ def login(args: argparse.Namespace, db: Path) -> int:
         previous = (store.sync_state(STATE_URL), store.sync_state(STATE_USER))
         store.set_sync_state({STATE_URL: url, STATE_USER: user})
         store.observe_hlc(answer.server_hlc)
+        from workbench.services.sync_setup import adopt_server_user
+
+        adopt_server_user(store, answer.user_id, user, answer.role.value)
         if previous[0] and previous[1] and previous != (url, user):
             # Signed in elsewhere before: that token is no longer used; do not leave it behind.
             try:
@@ -191,3 +201,39 @@ def logout(args: argparse.Namespace, db: Path) -> int:
     else:
         print("Not logged in.")
     return 0
+
+
+def sync(args: argparse.Namespace, db: Path) -> int:
+    """One sync cycle; exit 0 when caught up, 1 when not, 2 when it cannot sync at all."""
+    if not db.exists():
+        return _fail(f"no database at {db}")
+    if credentials.secure_backend() is None:
+        return _fail(str(credentials.NoSecureStoreError(credentials.describe_backend())))
+    from workbench.sync.engine import engine_for
+
+    try:
+        engine = engine_for(db)
+    except Exception as exc:  # a damaged or newer database file
+        return _fail(f"cannot open {db}: {exc}")
+    if engine is None:
+        return _fail("not signed in to a team server; run: workbench login URL USER")
+    try:
+        report = engine.sync_once()
+    finally:
+        engine.close()
+    parts = [f"sent {report.pushed} change(s)", f"received {report.pulled}"]
+    if report.conflicts:
+        parts.append(f"{report.conflicts} conflict record(s)")
+    if report.rejected:
+        parts.append(f"{report.rejected} change(s) need attention")
+    summary = ", ".join(parts)
+    if report.caught_up:
+        if not args.quiet:
+            print(f"Up to date ({summary}).")
+        return 0
+    why = report.error or (
+        "cancelled" if report.cancelled else f"{report.waiting} change(s) still waiting"
+    )
+    state = "offline" if report.offline else "not caught up"
+    print(f"{state.capitalize()}: {why} ({summary}; {report.waiting} waiting).", file=sys.stderr)
+    return 1

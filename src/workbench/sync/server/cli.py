@@ -101,6 +101,11 @@ def adduser(args: argparse.Namespace) -> int:
             user = auth.create_user(args.name, args.role, password)
         except (ValueError, UserExists) as exc:
             raise ServerCommandError(f"{exc}; nothing was changed") from exc
+        # Publish the user in the synced directory: clients show names and owners from it.
+        from workbench.sync.server import service
+        from workbench.sync.server.app import ServerClock
+
+        service.register_user(engine, ServerClock(), user.id, user.name, user.role)
     finally:
         engine.dispose()
     print(f"user {user.name} ({user.role}) added, id {user.id}")
@@ -123,6 +128,35 @@ def passwd(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print(f"password of {args.name} changed (its failed-login count was cleared)")
+    return 0
+
+
+def assign(args: argparse.Namespace) -> int:
+    """Reassign an account through the single write path: the owner's scope changes, so the
+    account and everything under it move to the new owner's devices on their next sync, and
+    leave the old owner's devices once their pending edits are answered."""
+    from workbench.sync.server import service
+    from workbench.sync.server.app import ServerClock
+    from workbench.sync.server.auth import Auth
+
+    engine = _engine(args)
+    try:
+        user = Auth(engine).get_user(args.user)
+        if user is None:
+            raise ServerCommandError(f"no user named {args.user!r}")
+        found = service.find_account(engine, args.account)
+        if not found:
+            raise ServerCommandError(f"no account matches {args.account!r}")
+        if len(found) > 1:
+            listed = ", ".join(f"{name} ({row_id})" for row_id, name in found[:5])
+            raise ServerCommandError(
+                f"{len(found)} accounts match {args.account!r}: {listed}; give the id"
+            )
+        account_id, name = found[0]
+        seq = service.server_write(engine, ServerClock(), service.assign_ops(account_id, user.id))
+    finally:
+        engine.dispose()
+    print(f"account {name} ({account_id}) now owned by {user.name} (change {seq})")
     return 0
 
 
@@ -194,6 +228,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "adduser": adduser,
     "passwd": passwd,
     "revoke-device": revoke_device,
+    "assign": assign,
     "serve": serve,
 }
 
