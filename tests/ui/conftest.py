@@ -138,3 +138,81 @@ def open_window(qtbot: Any, settings: QSettings) -> Iterator[Callable[..., tuple
 def settle(qtbot: Any, ctx: Any) -> None:
     """Wait until the worker has answered everything asked so far."""
     qtbot.waitUntil(lambda: ctx.tasks.idle, timeout=15000)
+
+
+# -- sync inbox rows, written as the sync engine leaves them (tests of the sync docks) ---------
+SYNC_MS = 1_773_299_100_000  # 2026-03-12 07:05 UTC
+
+
+def sql(path: Path, statement: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Run one statement on the database file (WAL lets it run beside an open window)."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            return [tuple(r) for r in conn.execute(statement, params).fetchall()]
+    finally:
+        conn.close()
+
+
+def add_conflict(
+    path: Path,
+    table: str,
+    row_id: str,
+    field: str,
+    winner: Any,
+    loser: Any,
+    *,
+    kind: str = "concurrent_update",
+    winner_user: str | None = None,
+    loser_user: str | None = None,
+    minutes_ago: int = 0,
+) -> str:
+    import json
+
+    from workbench.domain.hlc import pack
+    from workbench.domain.ids import new_id
+
+    cid = new_id()
+    ms = SYNC_MS - minutes_ago * 60_000
+    sql(
+        path,
+        "INSERT INTO sync_conflict (id, tbl, row_id, field, kind, winner_value, loser_value,"
+        " winner_hlc, loser_hlc, winner_user, loser_user, status, created_seq)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', 1)",
+        cid,
+        table,
+        row_id,
+        field,
+        kind,
+        json.dumps(winner, ensure_ascii=False),
+        json.dumps(loser, ensure_ascii=False),
+        pack(ms + 60_000, 0),
+        pack(ms, 0),
+        winner_user,
+        loser_user,
+    )
+    return cid
+
+
+def add_attention(
+    path: Path, ops: list[dict[str, Any]], reason: str = "no_access", detail: str = ""
+) -> int:
+    import json
+
+    from workbench.domain.hlc import pack
+    from workbench.domain.ids import new_id
+
+    sql(
+        path,
+        "INSERT INTO sync_attention (change_id, device_seq, hlc, ops, reason, detail, status,"
+        " created_at) VALUES (?, 1, ?, ?, ?, ?, 'open', ?)",
+        new_id(),
+        pack(SYNC_MS, 0),
+        json.dumps(ops, ensure_ascii=False),
+        reason,
+        detail,
+        SYNC_MS + 120_000,
+    )
+    return int(sql(path, "SELECT MAX(id) FROM sync_attention")[0][0])

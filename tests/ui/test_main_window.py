@@ -22,7 +22,14 @@ def _visible_docks(window: Any) -> set[str]:
 def test_every_dock_has_a_stable_object_name(open_window: Any, seeded: Seed) -> None:
     window, _ctx = open_window(seeded.path)
     names = {d.objectName() for d in window.docks.values()}
-    assert names == {"dock.accounts", "dock.contacts", "dock.account", "dock.timeline"}
+    assert names == {
+        "dock.accounts",
+        "dock.contacts",
+        "dock.account",
+        "dock.timeline",
+        "dock.conflicts",
+        "dock.attention",
+    }
 
 
 def test_perspectives_switch_and_restore_the_users_arrangement(
@@ -34,6 +41,8 @@ def test_perspectives_switch_and_restore_the_users_arrangement(
         "dock.contacts",
         "dock.account",
         "dock.timeline",
+        "dock.conflicts",
+        "dock.attention",
     }
     window.set_perspective("finance")
     assert "dock.timeline" not in _visible_docks(window)
@@ -75,6 +84,8 @@ def test_a_damaged_or_old_saved_layout_falls_back_to_the_default(
         "dock.contacts",
         "dock.account",
         "dock.timeline",
+        "dock.conflicts",
+        "dock.attention",
     }
     # A state saved under an older layout version is not restored either.
     window.docks["dock.contacts"].close()

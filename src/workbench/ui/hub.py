@@ -16,6 +16,9 @@ class ChangeHub(QObject):
     current_account_changed = Signal(str)  # account id ("" for none)
     open_contact = Signal(str)
     status = Signal(str)  # a short message for the status bar
+    # A sync cycle ended (a SyncReport): the conflict and attention lists may have grown even
+    # when no record changed. Its data changes arrive separately, through `changed`.
+    sync_finished = Signal(object)
 
     def __init__(self) -> None:
         super().__init__()

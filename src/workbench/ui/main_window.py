@@ -23,7 +23,8 @@ from workbench.ui import perspectives
 from workbench.ui.context import AppContext
 from workbench.ui.i18n import tr
 from workbench.ui.panel import Panel
-from workbench.ui.registry import DockSpec, dock_specs
+from workbench.ui.registry import AREA, DockSpec, dock_specs
+from workbench.ui.sync_status import SyncRunner, SyncStatusItem, default_engine_factory
 
 
 class MainWindow(QMainWindow):
@@ -46,6 +47,10 @@ class MainWindow(QMainWindow):
         self.panels: dict[str, Panel] = {}
         for spec in dock_specs():
             self._add_dock(spec)
+        self.sync_runner = SyncRunner(
+            ctx.hub, default_engine_factory(ctx), ready=lambda: ctx.store_ready, parent=self
+        )
+        self.sync_status = SyncStatusItem(ctx, self.sync_runner)
         self._build_menus()
         self._build_status()
         geometry = settings.value("window/geometry")
@@ -58,6 +63,7 @@ class MainWindow(QMainWindow):
         perspectives.restore(self, self.docks, settings, self.perspective)
         self._check_perspective()
         ctx.hub.status.connect(self.show_message)
+        self.sync_runner.start()
 
     # -- docks -------------------------------------------------------------------------------
     def _add_dock(self, spec: DockSpec) -> None:
@@ -77,6 +83,14 @@ class MainWindow(QMainWindow):
         toggle = dock.toggleViewAction()
         toggle.setShortcut(QKeySequence(spec.shortcut))
         self._dock_toggles = [*getattr(self, "_dock_toggles", []), toggle]
+
+    def show_dock(self, name: str) -> None:
+        """Bring a dock to the front, docking it first if this perspective leaves it out."""
+        dock = self.docks[name]
+        if not dock.isFloating() and self.dockWidgetArea(dock) == AREA.NoDockWidgetArea:
+            self.addDockWidget(AREA.RightDockWidgetArea, dock)
+        dock.show()
+        dock.raise_()
 
     def focused_panel(self) -> Panel | None:
         widget = QApplication.focusWidget()
@@ -162,6 +176,11 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addAction(self._action("Reset layout", None, self.reset_layout, "act.reset_layout"))
 
+        sync_menu = bar.addMenu(tr("&Sync"))
+        for action in self.sync_status.actions_for_menu():
+            sync_menu.addAction(action)
+            self.addAction(action)
+
         help_menu = bar.addMenu(tr("&Help"))
         help_menu.addAction(self._action("About Workbench", None, self._about, "act.about"))
 
@@ -243,7 +262,9 @@ class MainWindow(QMainWindow):
         self.busy.setTextVisible(False)
         self.busy.hide()
         status.addPermanentWidget(self.busy)
+        status.addPermanentWidget(self.sync_status)
         status.addPermanentWidget(self.db_label)
+        self.sync_status.open_dock.connect(self.show_dock)
         self.ctx.tasks.busy_changed.connect(self.busy.setVisible)
 
     def show_message(self, text: str) -> None:
@@ -253,6 +274,7 @@ class MainWindow(QMainWindow):
         self.db_label.setText(text)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.sync_runner.stop()
         perspectives.save(self, self.settings, self.perspective)
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.sync()

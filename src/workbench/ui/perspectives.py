@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
-LAYOUT_VERSION = 3  # bump when a recipe changes so old saved layouts are not restored
+LAYOUT_VERSION = 4  # bump when a recipe changes so old saved layouts are not restored
 
 H = Qt.Orientation.Horizontal
 V = Qt.Orientation.Vertical
@@ -48,9 +48,11 @@ PERSPECTIVES: dict[str, Perspective] = {
                 Step("split", "dock.account", "dock.accounts", H),
                 Step("split", "dock.timeline", "dock.account", H),
                 Step("tab", "dock.contacts", "dock.accounts"),
+                Step("tab", "dock.conflicts", "dock.timeline"),
+                Step("tab", "dock.attention", "dock.timeline"),
             ),
             (("dock.accounts", 600), ("dock.account", 560), ("dock.timeline", 440)),
-            ("dock.accounts",),
+            ("dock.accounts", "dock.timeline"),
         ),
         Perspective(
             "rm",
@@ -60,6 +62,8 @@ PERSPECTIVES: dict[str, Perspective] = {
                 Step("split", "dock.account", "dock.accounts", H),
                 Step("split", "dock.timeline", "dock.account", H),
                 Step("tab", "dock.contacts", "dock.timeline"),
+                Step("tab", "dock.conflicts", "dock.timeline"),
+                Step("tab", "dock.attention", "dock.timeline"),
             ),
             (("dock.accounts", 500), ("dock.account", 600), ("dock.timeline", 500)),
             ("dock.accounts", "dock.timeline"),
@@ -71,6 +75,7 @@ PERSPECTIVES: dict[str, Perspective] = {
                 Step("add", "dock.accounts"),
                 Step("split", "dock.account", "dock.accounts", H),
                 Step("tab", "dock.contacts", "dock.account"),
+                Step("tab", "dock.attention", "dock.account"),
             ),
             (("dock.accounts", 900), ("dock.account", 700)),
             ("dock.accounts", "dock.account"),
@@ -83,6 +88,8 @@ PERSPECTIVES: dict[str, Perspective] = {
                 Step("split", "dock.contacts", "dock.accounts", V),
                 Step("split", "dock.account", "dock.accounts", H),
                 Step("tab", "dock.timeline", "dock.account"),
+                Step("tab", "dock.conflicts", "dock.account"),
+                Step("tab", "dock.attention", "dock.account"),
             ),
             (("dock.accounts", 760), ("dock.account", 840)),
             ("dock.account",),

@@ -28,6 +28,8 @@ class DockSpec:
 def dock_specs() -> list[DockSpec]:
     from workbench.ui.docks.account import AccountPanel
     from workbench.ui.docks.accounts import AccountsPanel
+    from workbench.ui.docks.attention import AttentionPanel
+    from workbench.ui.docks.conflicts import ConflictsPanel
     from workbench.ui.docks.contacts import ContactsPanel
     from workbench.ui.docks.timeline import TimelinePanel
 
@@ -36,4 +38,6 @@ def dock_specs() -> list[DockSpec]:
         DockSpec("dock.contacts", "Contacts", "Alt+2", ContactsPanel),
         DockSpec("dock.account", "Current account", "Alt+3", AccountPanel),
         DockSpec("dock.timeline", "Timeline", "Alt+4", TimelinePanel),
+        DockSpec("dock.conflicts", "Conflicts", "Alt+5", ConflictsPanel),
+        DockSpec("dock.attention", "Needs attention", "Alt+6", AttentionPanel),
     ]
