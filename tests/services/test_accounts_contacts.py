@@ -43,6 +43,20 @@ def test_owner_joins_the_account_team(store: Store, user_id: str) -> None:
     assert [(t.name, t.role) for t in detail.team] == [("Trần Minh Anh", "owner")]
 
 
+def test_a_handover_moves_the_owner_membership(store: Store, user_id: str) -> None:
+    account_id = _account(store, owner_id=user_id)
+    with store.unit() as u:
+        other = u.insert("users", {"name": "Lê Hoàng Nam", "email": "", "role": "am"})
+        u.commit()
+    draft = accounts.draft_from_account(store, account_id)
+    draft.owner_id = other
+    accounts.update_account(store, account_id, draft)
+    with store.read() as q:
+        detail = q.account_detail(account_id)
+    assert detail is not None
+    assert [(t.name, t.role) for t in detail.team] == [("Lê Hoàng Nam", "owner")]
+
+
 def test_account_cannot_be_its_own_parent(store: Store) -> None:
     account_id = _account(store)
     draft = accounts.draft_from_account(store, account_id)

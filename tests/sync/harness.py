@@ -87,7 +87,7 @@ class Team:
 
     def assign(self, account_id: str, user: str) -> int:
         return service.server_write(
-            self.engine, self.clock, service.assign_ops(account_id, self.users[user])
+            self.engine, self.clock, service.assign_ops(self.engine, account_id, self.users[user])
         )
 
     def rows(self, tables: tuple[str, ...] | None = None) -> dict[tuple[str, str], Any]:

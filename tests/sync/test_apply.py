@@ -22,7 +22,7 @@ from workbench.sync.protocol import FieldValue, PulledOp, PullResponse
 MARIA = "dev-maria"
 NOW_MS = system_now_ms()
 PAST = pack(NOW_MS - 3_600_000, 0)  # an hour before any local edit of a test
-FUTURE = pack(NOW_MS + 60_000, 0)  # after any local edit of a test
+FUTURE = pack(NOW_MS + 3_600_000, 0)  # after any local edit of a test, however slow the run
 
 
 @pytest.fixture

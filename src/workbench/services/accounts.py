@@ -27,8 +27,30 @@ def update_account(store: Store, account_id: str, draft: AccountDraft) -> Saved:
     with store.unit() as uow:
         _check_parent(account_id, values["parent_id"])
         _check_no_cycle(uow, account_id, values["parent_id"])
+        before = uow.values("accounts", account_id)["owner_id"]
         uow.update("accounts", account_id, values)
+        if values["owner_id"] != before:
+            _move_owner_membership(uow, account_id, before, values["owner_id"])
         return Saved(account_id, uow.commit())
+
+
+def _move_owner_membership(
+    uow: UnitOfWork, account_id: str, before: str | None, after: str | None
+) -> None:
+    """The owner is also the account team's "owner" member (that is what gives the owner's
+    devices the account when syncing); a handover moves that membership with it."""
+    if before:
+        for row_id in uow.ids_where("account_team", account_id=account_id, user_id=before):
+            if uow.values("account_team", row_id)["role"] == "owner":
+                uow.archive("account_team", row_id)
+    if after:
+        rows = uow.ids_where("account_team", account_id=account_id, user_id=after)
+        if rows:
+            uow.update("account_team", rows[0], {"role": "owner"})
+        else:
+            uow.insert(
+                "account_team", {"account_id": account_id, "user_id": after, "role": "owner"}
+            )
 
 
 def _check_parent(account_id: str | None, parent_id: str | None) -> None:

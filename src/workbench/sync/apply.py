@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from workbench.domain.changes import ChangeSet
@@ -70,7 +70,12 @@ class _Page:
 
     uow: UnitOfWork
     versions: dict[tuple[str, str], _Stored | None] = field(default_factory=dict)
-    existing: dict[tuple[str, str], bool] = field(default_factory=dict)
+    # Local rows the page touches, loaded in bulk by `_prefetch` and held here (the session's
+    # identity map holds them only weakly): None for a row this device does not have.
+    objects: dict[tuple[str, str], Synced | None] = field(default_factory=dict)
+    # Rows whose pulled values equal what this device already holds: only their row_seq
+    # moves, set in one statement per table (`_bump_row_seqs`) rather than an ORM flush each.
+    row_seqs: dict[tuple[str, str], int] = field(default_factory=dict)
     new_rows: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     written: dict[tuple[str, str], _Stored] = field(default_factory=dict)
     conflicts: int = 0
@@ -124,6 +129,7 @@ def _apply_ops(uow: UnitOfWork, ops: Sequence[PulledOp], authority: int | None) 
         rows = [r for (t, _), r in work.new_rows.items() if t == table]
         if rows:
             uow.insert_many(table, rows)
+    _bump_row_seqs(uow.session, work.row_seqs)
     _write_versions(uow.session, work.written)
     return work
 
@@ -133,19 +139,21 @@ def _prefetch(work: _Page, ops: Sequence[PulledOp]) -> None:
     for op in ops:
         if op.tbl in SYNCED_TABLES:
             by_table.setdefault(op.tbl, []).append(op.id)
-    conn = work.uow.session.connection()
+    session = work.uow.session
+    conn = session.connection()
     for table, ids in by_table.items():
+        model = SYNCED_TABLES[table]
         ids = list(dict.fromkeys(ids))
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
             for row_id in chunk:
                 work.versions[(table, row_id)] = None
-                work.existing[(table, row_id)] = False
-            for (row_id,) in conn.exec_driver_sql(
-                f"SELECT id FROM {table} WHERE id IN ({marks})", tuple(chunk)
-            ):
-                work.existing[(table, row_id)] = True
+                work.objects[(table, row_id)] = None
+            # One query per chunk instead of a `session.get` per row: the objects land in the
+            # identity map, where `uow.update` finds them.
+            for obj in session.scalars(select(model).where(model.id.in_(chunk))):
+                work.objects[(table, obj.id)] = obj
             for row_id, hlc, node, seq, packed, scopes in conn.exec_driver_sql(
                 "SELECT row_id, hlc, node, seq, fields, scopes FROM sync_version"
                 f" WHERE tbl = ? AND row_id IN ({marks})",
@@ -165,9 +173,7 @@ def _apply_op(work: _Page, op: PulledOp, authority: int) -> None:
     stored = work.written.get(key) or work.versions.get(key)
     row_version, overrides = (stored.row, stored.fields) if stored else (_NO_VERSION, {})
     pending_new = work.new_rows.get(key)
-    obj = None
-    if work.existing.get(key) and pending_new is None:
-        obj = work.uow.session.get(model, op.id)
+    obj = work.objects.get(key) if pending_new is None else None
 
     def current(name: str) -> Any:
         if pending_new is not None:
@@ -200,10 +206,14 @@ def _apply_op(work: _Page, op: PulledOp, authority: int) -> None:
             deleted = bool(fv.value)
         else:
             try:
-                values[name] = _column_value(model, name, fv.value)
+                value = _column_value(model, name, fv.value)
             except BadValue as exc:
                 log.warning("pulled value of %s.%s ignored: %s", op.tbl, name, exc)
                 continue
+            # The server's word on a value this device already holds (typically its own
+            # pushed edit coming back): only the version changes, the row is not rewritten.
+            if obj is None or value != current(name):
+                values[name] = value
         won[name] = (remote.version.hlc, remote.version.node, remote.version.seq)
 
     scopes = (stored.scopes if stored else set()) | set(op.scopes)
@@ -223,15 +233,34 @@ def _apply_op(work: _Page, op: PulledOp, authority: int) -> None:
         pending_new["row_seq"] = max(pending_new.get("row_seq") or 0, op.seq)
     else:
         assert obj is not None
-        uow = work.uow
-        uow.update(op.tbl, op.id, {**values, "row_seq": max(obj.row_seq or 0, op.seq)})
-        if deleted is True:
-            uow.archive(op.tbl, op.id)
-        elif deleted is False:
-            uow.restore(op.tbl, op.id)
+        if deleted is not None and deleted == (obj.deleted_at is not None):
+            deleted = None  # already archived (restored)
+        if not values and deleted is None:
+            work.row_seqs[key] = max(work.row_seqs.get(key, 0), op.seq)
+        else:
+            uow = work.uow
+            uow.update(op.tbl, op.id, {**values, "row_seq": max(obj.row_seq or 0, op.seq)})
+            if deleted is True:
+                uow.archive(op.tbl, op.id)
+            elif deleted is False:
+                uow.restore(op.tbl, op.id)
     fields = {**overrides, **won}
     fields = {f: v for f, v in fields.items() if tuple(v) != tuple(row_version)}
     work.written[key] = _Stored(row_version, fields, scopes)
+
+
+def _bump_row_seqs(session: Session, row_seqs: dict[tuple[str, str], int]) -> None:
+    """Raise ``row_seq`` of rows whose values did not change (never lowers it). ``row_seq`` is
+    local bookkeeping: change capture ignores it, so this is what the ORM would have written."""
+    by_table: dict[str, list[tuple[int, str, int]]] = {}
+    for (table, row_id), seq in row_seqs.items():
+        by_table.setdefault(table, []).append((seq, row_id, seq))
+    conn = session.connection()
+    for table, params in by_table.items():
+        conn.exec_driver_sql(
+            f"UPDATE {table} SET row_seq = ? WHERE id = ? AND (row_seq IS NULL OR row_seq < ?)",
+            params,
+        )
 
 
 def _write_versions(session: Session, written: dict[tuple[str, str], _Stored]) -> None:
@@ -310,11 +339,18 @@ def stored_scopes(session: Session) -> Iterable[tuple[str, str, set[str]]]:
         yield tbl, row_id, set(json.loads(scopes))
 
 
+_PYTHON_TYPES: dict[tuple[type[Synced], str], type] = {}
+
+
 def _column_value(model: type[Synced], name: str, value: Any) -> Any:
     """A wire value as the column stores it: ISO text becomes a date or datetime."""
-    py = inspect(model).column_attrs[name].columns[0].type.python_type
     if value is None or not isinstance(value, str):
         return value
+    py = _PYTHON_TYPES.get((model, name))
+    if py is None:
+        py = _PYTHON_TYPES[(model, name)] = (
+            inspect(model).column_attrs[name].columns[0].type.python_type
+        )
     try:
         if py is datetime:
             return datetime.fromisoformat(value)

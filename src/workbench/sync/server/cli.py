@@ -153,7 +153,9 @@ def assign(args: argparse.Namespace) -> int:
                 f"{len(found)} accounts match {args.account!r}: {listed}; give the id"
             )
         account_id, name = found[0]
-        seq = service.server_write(engine, ServerClock(), service.assign_ops(account_id, user.id))
+        seq = service.server_write(
+            engine, ServerClock(), service.assign_ops(engine, account_id, user.id)
+        )
     finally:
         engine.dispose()
     print(f"account {name} ({account_id}) now owned by {user.name} (change {seq})")

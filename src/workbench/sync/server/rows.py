@@ -96,11 +96,18 @@ def is_deleted(fields: dict[str, Packed]) -> bool:
 
 @dataclass
 class RowCache:
-    """Rows read or written by one request; ``dirty`` ones are saved by `save`."""
+    """Rows read or written by one request; ``dirty`` ones are saved by `save`.
+
+    Whether a row is already in the database (UPDATE, not INSERT) and which of its scope keys
+    are, is tracked here per key, not on the `RowState` objects: a change works on copies, and
+    a copy taken before a mid-request `save` (scope queries save first) would otherwise still
+    say "new" and be inserted a second time.
+    """
 
     conn: Connection
     rows: dict[tuple[str, str], RowState | None] = field(default_factory=dict)
     dirty: set[tuple[str, str]] = field(default_factory=set)
+    stored: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
     def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
         by_table: dict[str, list[str]] = {}
@@ -120,6 +127,7 @@ class RowCache:
                 )
                 for r in found:
                     scopes = set(json.loads(r.scopes))
+                    self.stored[(tbl, r.row_id)] = frozenset(scopes)
                     self.rows[(tbl, r.row_id)] = RowState(
                         tbl,
                         r.row_id,
@@ -156,7 +164,8 @@ class RowCache:
                 "user_ref": row.user_ref,
                 "seq": row.seq,
             }
-            if row.stored:
+            stored_scopes = self.stored.get(key)
+            if stored_scopes is not None:
                 changed.append(
                     {"k_tbl": row.tbl, "k_row_id": row.row_id}
                     | {f"v_{k}": v for k, v in values.items()}
@@ -165,10 +174,11 @@ class RowCache:
                 new_rows.append({"tbl": row.tbl, "row_id": row.row_id, **values})
             scope_keys += [
                 {"scope": s, "tbl": row.tbl, "row_id": row.row_id}
-                for s in row.scopes - row.stored_scopes
+                for s in row.scopes - (stored_scopes or frozenset())
             ]
             row.stored = True
             row.stored_scopes = frozenset(row.scopes)
+            self.stored[key] = frozenset(row.scopes | (stored_scopes or frozenset()))
         if new_rows:
             self.conn.execute(insert(sync_row), new_rows)
         if changed:

@@ -414,12 +414,54 @@ def register_user(engine: Engine, clock: Clock, user_id: str, name: str, role: s
     return server_write(engine, clock, user_row_ops(user_id, name, role))
 
 
-def assign_ops(account_id: str, user_id: str) -> list[protocol.Op]:
-    return [
+def assign_ops(engine: Engine, account_id: str, user_id: str) -> list[protocol.Op]:
+    """The ops of a reassignment: the new owner, and the account team's "owner" membership
+    moved with it (the old owner's ends, so the account leaves their devices; a colleague's
+    ordinary membership stays)."""
+    ops = [
         protocol.Op(
             op="upsert", tbl="accounts", id=account_id, fields={"owner_id": user_id}, base={}
         )
     ]
+    has_owner_row = False
+    with engine.connect() as conn:
+        team = conn.execute(
+            select(sync_row.c.row_id, sync_row.c.fields).where(
+                and_(
+                    sync_row.c.tbl == "account_team",
+                    sync_row.c.account_ref == account_id,
+                    sync_row.c.deleted.is_(False),
+                )
+            )
+        )
+        for row_id, raw in team:
+            fields = json.loads(raw)
+            member, role = fields.get("user_id", [None])[0], fields.get("role", [None])[0]
+            if member == user_id:
+                has_owner_row = True
+                if role != "owner":
+                    ops.append(
+                        protocol.Op(
+                            op="upsert",
+                            tbl="account_team",
+                            id=row_id,
+                            fields={"role": "owner"},
+                            base={},
+                        )
+                    )
+            elif role == "owner":
+                ops.append(protocol.Op(op="delete", tbl="account_team", id=row_id, base={}))
+    if not has_owner_row:
+        ops.append(
+            protocol.Op(
+                op="upsert",
+                tbl="account_team",
+                id=new_id(),
+                fields={"account_id": account_id, "user_id": user_id, "role": "owner"},
+                base={},
+            )
+        )
+    return ops
 
 
 def duplicate_change_ids(engine: Engine) -> list[str]:
