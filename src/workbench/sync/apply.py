@@ -303,7 +303,10 @@ _CONFLICT_COLUMNS = (
 
 
 def _apply_conflict(session: Session, op: PulledOp) -> None:
-    """Upsert a conflict record; a status resolved here is not reopened by older news."""
+    """Upsert a conflict record; a status resolved here is not reopened by older news.
+
+    Its received scopes go to ``sync_version`` like any row's (with no field versions), so a
+    removed scope takes the record off this device too (`engine._retire_removed_scopes`)."""
     values = {c: op.fields[c].value for c in _CONFLICT_COLUMNS if c in op.fields}
     conn = session.connection()
     existing = conn.exec_driver_sql(
@@ -321,13 +324,28 @@ def _apply_conflict(session: Session, op: PulledOp) -> None:
             f" VALUES ({', '.join('?' * len(names))})",
             (op.id, *values.values(), op.seq),
         )
+        _write_conflict_scopes(conn, op)
         return
+    _write_conflict_scopes(conn, op)
     if existing[0] != "open" and values.get("status") == "open":
         values.pop("status")
     sets = ", ".join(f"{c} = ?" for c in values)
     conn.exec_driver_sql(
         f"UPDATE sync_conflict SET {sets + ', ' if sets else ''}row_seq = ? WHERE id = ?",
         (*values.values(), op.seq, op.id),
+    )
+
+
+def _write_conflict_scopes(conn: Any, op: PulledOp) -> None:
+    held = conn.exec_driver_sql(
+        "SELECT scopes FROM sync_version WHERE tbl = ? AND row_id = ?", (op.tbl, op.id)
+    ).first()
+    scopes = set(op.scopes) | (set(json.loads(held[0])) if held and held[0] else set())
+    conn.exec_driver_sql(
+        "INSERT INTO sync_version (tbl, row_id, hlc, node, seq, fields, scopes)"
+        " VALUES (?, ?, 0, '', ?, '{}', ?)"
+        " ON CONFLICT (tbl, row_id) DO UPDATE SET seq = excluded.seq, scopes = excluded.scopes",
+        (op.tbl, op.id, op.seq, json.dumps(sorted(scopes))),
     )
 
 

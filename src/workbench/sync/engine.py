@@ -70,6 +70,10 @@ log = logging.getLogger(__name__)
 SCOPES_KEY = "scopes"  # JSON list: the scope set this device holds
 SCOPE_SET_VERSION_KEY = "scope_set_version"
 REMOVED_KEY = "scopes_removed"  # JSON list: removed scopes not purged yet
+# JSON list: added scopes whose snapshot began in a batch of scope events not committed yet
+BOOTING_KEY = "scopes_booting"
+# Set when the server applied rows this device created: they are ours only if a pull brings them
+UNDELIVERED_KEY = "created_unseen"
 STATE_URL = "server_url"
 STATE_USER = "server_user"
 PUSH_BYTES = 2 * 1024 * 1024  # a push body this size or smaller (SYNC.md §1.13 suggests ~1 MiB)
@@ -195,12 +199,19 @@ class SyncEngine:
             return {k: v for k, v in rows if v is not None}
 
     # -- push ----------------------------------------------------------------------------
-    def _pending(self) -> list[_Entry]:
+    def _last_pending(self) -> int | None:
+        with self.store.unit(remote=True) as uow:
+            found = uow.session.connection().exec_driver_sql(
+                "SELECT max(device_seq) FROM sync_outbox WHERE state = 'pending'"
+            )
+            return found.scalar()
+
+    def _pending(self, up_to: int) -> list[_Entry]:
         with self.store.unit(remote=True) as uow:
             rows = uow.session.connection().exec_driver_sql(
                 "SELECT device_seq, change_id, hlc, ops FROM sync_outbox"
-                " WHERE state = 'pending' ORDER BY device_seq LIMIT ?",
-                (MAX_CHANGES_PER_PUSH,),
+                " WHERE state = 'pending' AND device_seq <= ? ORDER BY device_seq LIMIT ?",
+                (up_to, MAX_CHANGES_PER_PUSH),
             )
             entries: list[_Entry] = []
             ops_total = size = 0
@@ -218,9 +229,15 @@ class SyncEngine:
     def _push_all(self, tally: _Tally, changes: list[ChangeSet]) -> None:
         total = self.waiting()
         done = 0
+        # Only what waits now: changes committed while this runs (a user typing, an import)
+        # wait for the next push phase, or a busy writer would keep the cycle pushing and
+        # never let it pull (SYNC.md P8).
+        last = self._last_pending()
+        if last is None:
+            return
         for _ in range(MAX_ROUNDS):
             self._check()
-            entries = self._pending()
+            entries = self._pending(last)
             if not entries:
                 return
             self._progress(done, max(total, done + len(entries)), "push")
@@ -304,6 +321,11 @@ class SyncEngine:
                 assert result.seq is not None
                 status = result.original_status or result.status
                 _mark_answered(conn, entry, result.seq)
+                if status == "applied" and any(_creates(op) for op in entry.ops):
+                    conn.exec_driver_sql(
+                        "INSERT INTO sync_state (k, v) VALUES (?, '1') ON CONFLICT (k) DO NOTHING",
+                        (UNDELIVERED_KEY,),
+                    )
                 conn.exec_driver_sql(
                     "DELETE FROM sync_outbox WHERE device_seq = ?", (entry.device_seq,)
                 )
@@ -340,6 +362,11 @@ class SyncEngine:
             if page.scope_events:
                 self._scope_events(page, state, tally, changes)
                 continue
+            if state.get(BOOTING_KEY):
+                # No events: the scope set this device holds is the server's current one.
+                held = set(json.loads(state.get(SCOPES_KEY, "[]")))
+                removed = set(json.loads(state.get(REMOVED_KEY, "[]")))
+                self.store.set_sync_state(_abandon_unfinished(state, held, removed))
             changes.append(apply_pull_page(self.store, page))
             tally.pulled += len(page.ops)
             tally.conflicts += sum(1 for op in page.ops if op.tbl == outbox.CONFLICT_TABLE)
@@ -358,6 +385,13 @@ class SyncEngine:
         held = set(json.loads(state.get(SCOPES_KEY, "[]")))
         removed = set(json.loads(state.get(REMOVED_KEY, "[]")))
         fresh_device = not held and int(state.get(CURSOR_KEY, "0")) == 0
+        booting = set(json.loads(state.get(BOOTING_KEY, "[]")))
+        added = {e.scope for e in page.scope_events if e.event == "added"}
+        if not added <= booting:
+            # Rows of these scopes land before the batch is committed: if the cycle breaks
+            # off, the next batch must know about them (see `_abandon_unfinished`).
+            self.store.set_sync_state({BOOTING_KEY: json.dumps(sorted(booting | added))})
+            state = {**state, BOOTING_KEY: json.dumps(sorted(booting | added))}
         as_of: list[int] = []
         for event in page.scope_events:
             if event.event == "added":
@@ -367,11 +401,9 @@ class SyncEngine:
             else:
                 held.discard(event.scope)
                 removed.add(event.scope)
-        values: dict[str, str | None] = {
-            SCOPES_KEY: json.dumps(sorted(held)),
-            SCOPE_SET_VERSION_KEY: str(page.scope_set_version),
-            REMOVED_KEY: json.dumps(sorted(removed)),
-        }
+        values = _abandon_unfinished(state, held, removed)
+        values[SCOPES_KEY] = json.dumps(sorted(held))
+        values[SCOPE_SET_VERSION_KEY] = str(page.scope_set_version)
         if fresh_device and as_of:
             # Everything this device may hold came from snapshots at or after these positions:
             # start pulling there, never replay the log from 0 (SYNC.md §1.9).
@@ -402,23 +434,73 @@ class SyncEngine:
 
     # -- removed scopes ------------------------------------------------------------------
     def _retire_removed_scopes(self, changes: list[ChangeSet]) -> None:
-        """Purge rows that only removed scopes held, once no local change is unanswered."""
-        removed = set(json.loads(self.store.sync_state(REMOVED_KEY) or "[]"))
-        if not removed or self.waiting():
+        """Purge rows that only removed scopes held, and rows this device created that a
+        complete pull did not bring back, once no local change is unanswered.
+
+        The second kind: the server applied a creation, then took the row out of this user's
+        scopes before the device pulled (an administrator reassigned the new account). No
+        scope event names it (the device never held its scope), so without this the row
+        would stay here for good.
+        """
+        state = self._state()
+        removed = set(json.loads(state.get(REMOVED_KEY) or "[]"))
+        unseen = UNDELIVERED_KEY in state
+        if not (removed or unseen) or self.waiting():
             return
-        held = set(json.loads(self.store.sync_state(SCOPES_KEY) or "[]"))
+        held = set(json.loads(state.get(SCOPES_KEY) or "[]"))
+        cursor = int(state.get(CURSOR_KEY) or "0")
         with self.store.unit(remote=True) as uow:
+            conn = uow.session.connection()
             doomed = [
                 (tbl, row_id)
                 for tbl, row_id, scopes in stored_scopes(uow.session)
-                if scopes & removed and not scopes & held
+                if removed and scopes & removed and not scopes & held
             ]
+            later = False
+            if unseen:
+                # Never delivered: no scopes received. Created at or before the cursor: the
+                # pull that reached it would have brought the row if it were in scope.
+                for tbl, row_id, seq in conn.exec_driver_sql(
+                    "SELECT tbl, row_id, seq FROM sync_version"
+                    " WHERE scopes IS NULL AND seq IS NOT NULL"
+                ).fetchall():
+                    if seq <= cursor:
+                        doomed.append((tbl, row_id))
+                    else:
+                        later = True  # pushed after this cycle's pull: judged next time
             for tbl, row_id in _children_first(doomed):
+                if tbl == outbox.CONFLICT_TABLE:  # a conflict record, not a domain row
+                    conn.exec_driver_sql("DELETE FROM sync_conflict WHERE id = ?", (row_id,))
+                    conn.exec_driver_sql(
+                        "DELETE FROM sync_version WHERE tbl = ? AND row_id = ?", (tbl, row_id)
+                    )
+                    continue
                 uow.purge(tbl, row_id)
-            uow.session.connection().exec_driver_sql(
-                "DELETE FROM sync_state WHERE k = ?", (REMOVED_KEY,)
-            )
+            if removed:
+                conn.exec_driver_sql("DELETE FROM sync_state WHERE k = ?", (REMOVED_KEY,))
+            if unseen and not later:
+                conn.exec_driver_sql("DELETE FROM sync_state WHERE k = ?", (UNDELIVERED_KEY,))
             changes.append(uow.commit())
+
+
+def _abandon_unfinished(
+    state: dict[str, str], held: set[str], removed: set[str]
+) -> dict[str, str | None]:
+    """`sync_state` values that settle scopes an earlier, broken-off batch of scope events
+    began to bootstrap: those the server's scope set (``held``) no longer has are removed
+    scopes (their rows are purged like any other's) and their snapshot positions are dropped.
+
+    Why: the server states scope events relative to the scope set version this device last
+    *committed*. A scope added by a batch that broke off after some of its rows were written,
+    and taken away again before the next pull, is in neither version, so no event would ever
+    name it and its rows would stay on the device for good.
+    """
+    booting = set(json.loads(state.get(BOOTING_KEY) or "[]"))
+    abandoned = booting - held
+    values: dict[str, str | None] = {bootstrap_key(s): None for s in abandoned}
+    values[REMOVED_KEY] = json.dumps(sorted((removed | abandoned) - held))
+    values[BOOTING_KEY] = None
+    return values
 
 
 def _children_first(keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -480,6 +562,15 @@ def _mark_answered(conn: Any, entry: _Entry, seq: int) -> None:
             "UPDATE sync_version SET seq = ?, fields = ? WHERE tbl = ? AND row_id = ?",
             (row_seq, outbox.dumps(fields), tbl, row_id),
         )
+
+
+def _creates(op: dict[str, Any]) -> bool:
+    """An op that creates a row (an upsert that saw no earlier version of any field)."""
+    return (
+        op["op"] == "upsert"
+        and op["tbl"] != outbox.CONFLICT_TABLE
+        and all(v is None for v in op["base"].values())
+    )
 
 
 def _purge_refused_creations(uow: Any, entry: _Entry, result: ChangeResult) -> None:

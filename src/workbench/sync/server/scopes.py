@@ -17,7 +17,7 @@ ended. That keeps a reassignment a change of subscriptions, never a rewrite of l
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Connection, and_, select
@@ -67,29 +67,52 @@ def computed_scopes(
 
 def read_scopes(conn: Connection, user_id: str, role: str) -> frozenset[str]:
     """The scope set of a user now: what their devices receive."""
+    return _scopes(conn, user_id, role, None)
+
+
+def held_scopes(
+    conn: Connection, user_id: str, role: str, candidates: Iterable[str]
+) -> frozenset[str]:
+    """``read_scopes(...) & candidates`` (an admin's ``{"all"}`` as is), reading only the
+    accounts ``candidates`` name: a snapshot page names a few scopes, while an account
+    manager may hold thousands, and reading them all for every page made a bootstrap
+    quadratic in the number of accounts."""
+    return _scopes(conn, user_id, role, frozenset(candidates))
+
+
+_ACCOUNT_PREFIX = account_scope("")
+_IN_CHUNK = 500
+
+
+def _scopes(
+    conn: Connection, user_id: str, role: str, among: frozenset[str] | None
+) -> frozenset[str]:
     if role == "admin":
         return frozenset({ALL_SCOPE})
     scopes = {REF_SCOPE, user_scope(user_id)}
     if role == "finance":
         scopes.add(FINANCE_SCOPE)
-        return frozenset(scopes)
-    owned = conn.execute(
-        select(sync_row.c.row_id).where(
-            and_(sync_row.c.tbl == "accounts", sync_row.c.user_ref == user_id)
-        )
+        return frozenset(scopes if among is None else scopes & among)
+    owned_where = and_(sync_row.c.tbl == "accounts", sync_row.c.user_ref == user_id)
+    team_where = and_(
+        sync_row.c.tbl == "account_team",
+        sync_row.c.user_ref == user_id,
+        sync_row.c.deleted.is_(False),
     )
-    scopes.update(account_scope(r) for (r,) in owned)
-    team = conn.execute(
-        select(sync_row.c.account_ref).where(
-            and_(
-                sync_row.c.tbl == "account_team",
-                sync_row.c.user_ref == user_id,
-                sync_row.c.deleted.is_(False),
-            )
-        )
-    )
-    scopes.update(account_scope(a) for (a,) in team if a)
-    return frozenset(scopes)
+    if among is None:
+        chunks: list[list[str] | None] = [None]
+    else:
+        ids = sorted(s[len(_ACCOUNT_PREFIX) :] for s in among if s.startswith(_ACCOUNT_PREFIX))
+        chunks = [ids[i : i + _IN_CHUNK] for i in range(0, len(ids), _IN_CHUNK)]
+    for chunk in chunks:
+        owned = select(sync_row.c.row_id).where(owned_where)
+        team = select(sync_row.c.account_ref).where(team_where)
+        if chunk is not None:
+            owned = owned.where(sync_row.c.row_id.in_(chunk))
+            team = team.where(sync_row.c.account_ref.in_(chunk))
+        scopes.update(account_scope(r) for (r,) in conn.execute(owned))
+        scopes.update(account_scope(a) for (a,) in conn.execute(team) if a)
+    return frozenset(scopes if among is None else scopes & among)
 
 
 def write_scopes(read: frozenset[str], role: str) -> frozenset[str]:

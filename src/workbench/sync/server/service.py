@@ -265,7 +265,12 @@ def pull(engine: Engine, caller: Caller, request: PullRequest, clock: Clock) -> 
         if known is None:
             known = frozenset()
         if known == scopes:
-            ops = _page(conn, scopes, request.cursor, head, request.limit)
+            # Caught up (the common poll): nothing lies past the head, so no page query.
+            ops = (
+                _page(conn, scopes, request.cursor, head, request.limit)
+                if request.cursor < head
+                else []
+            )
     cursor = request.cursor
     events: list[dict[str, Any]] = []
     version = request.scope_set_version
@@ -330,7 +335,9 @@ def _page(
 def snapshot(engine: Engine, caller: Caller, request: BootstrapRequest) -> bytes:
     """One snapshot page of a scope the caller holds (``protocol.BootstrapResponse``)."""
     with engine.connect() as conn, conn.begin():
-        scopes = scoping.read_scopes(conn, caller.user_id, caller.role)
+        # Only the scopes this page needs (the one asked for, then those its rows name for
+        # `shown_scopes`), not the caller's whole scope set: see `scopes.held_scopes`.
+        scopes = scoping.held_scopes(conn, caller.user_id, caller.role, [request.scope])
         if request.scope not in scopes and ALL_SCOPE not in scopes:
             raise Refusal("forbidden", f"scope {request.scope} is not yours")
         as_of = request.as_of if request.as_of is not None else head_seq(conn)
@@ -359,16 +366,20 @@ def snapshot(engine: Engine, caller: Caller, request: BootstrapRequest) -> bytes
             after_tbl, _, after_id = request.after.partition(":")
             query = query.where(or_(tbl_key > after_tbl, and_(tbl == after_tbl, id_key > after_id)))
         rows = list(conn.execute(query.order_by(tbl_key, id_key).limit(request.limit)))
+        row_scopes = [json.loads(r.scopes) for r in rows]
+        if ALL_SCOPE not in scopes:
+            named = {s for listed in row_scopes for s in listed} - scopes
+            scopes |= scoping.held_scopes(conn, caller.user_id, caller.role, named)
     body = [
         _op_json(
             r.seq,
             r.tbl,
             r.row_id,
             bool(r.deleted),
-            scoping.shown_scopes(json.loads(r.scopes), scopes) or [request.scope],
+            scoping.shown_scopes(listed, scopes) or [request.scope],
             r.fields,
         )
-        for r in rows
+        for r, listed in zip(rows, row_scopes, strict=True)
     ]
     following = (
         f'"{rows[-1].tbl}:{rows[-1].row_id}"' if rows and len(rows) >= request.limit else "null"
