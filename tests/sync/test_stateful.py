@@ -97,7 +97,7 @@ PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 if PROFILE not in ("ci", "nightly"):
     PROFILE = "ci"
 SQLITE_SETTINGS = settings.get_profile(PROFILE)
-PG_SETTINGS = settings(SQLITE_SETTINGS, max_examples=max(10, SQLITE_SETTINGS.max_examples // 10))
+PG_SETTINGS = settings(SQLITE_SETTINGS, max_examples=max(12, SQLITE_SETTINGS.max_examples // 10))
 
 # -- the team -----------------------------------------------------------------------------------
 
@@ -168,19 +168,30 @@ class ScopeAudit(httpx.BaseTransport):
 
 
 class ScheduledTransport(FaultyTransport):
-    """`FaultyTransport` whose fault hits the n-th request of the next cycle, not the first."""
+    """`FaultyTransport` whose fault hits the n-th request of the next cycle, not the first;
+    a hook can also run just before the n-th request (the user typing during a cycle)."""
 
     def __init__(self, inner: httpx.BaseTransport) -> None:
         super().__init__(inner)
         self.schedule: dict[int, str] = {}
+        self.hooks: dict[int, Callable[[], None]] = {}
         self.count = 0
 
-    def arm(self, at: int, fault: str | None) -> None:
+    def arm(
+        self,
+        at: int = 0,
+        fault: str | None = None,
+        hooks: dict[int, Callable[[], None]] | None = None,
+    ) -> None:
         self.count = 0
         self.schedule = {at: fault} if fault else {}
+        self.hooks = dict(hooks or {})
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         n, self.count = self.count, self.count + 1
+        hook = self.hooks.pop(n, None)
+        if hook is not None:
+            hook()
         self.fault = self.schedule.pop(n, None)
         return super().handle_request(request)
 
@@ -514,13 +525,32 @@ class SyncMachine(RuleBasedStateMachine):
         fault=st.one_of(st.none(), st.sampled_from(FAULTS)),
         at=st.integers(0, 4),
         page=st.integers(1, 25),
+        typing=st.none()
+        | st.tuples(
+            st.integers(0, 4),
+            st.integers(0, 7),
+            st.sampled_from(sorted(FIELD_VALUES)),
+            st.integers(0, 3),
+        ),
     )
-    def sync(self, device: str, fault: str | None, at: int, page: int) -> None:
+    def sync(
+        self,
+        device: str,
+        fault: str | None,
+        at: int,
+        page: int,
+        typing: tuple[int, int, str, int] | None,
+    ) -> None:
         """One cycle of an online device, maybe with a fault at its ``at``-th request (or
-        ``at``-th local apply, for the crashes) and a small pull page size."""
+        ``at``-th local apply, for the crashes), a small pull page size, and the user saving
+        an edit while the cycle runs (``typing``: before which request, then like `edit`)."""
         if not self.online[device]:
             return
-        self._sync(device, fault, at, page)
+        hooks = {}
+        if typing is not None:
+            before, which, field, pick = typing
+            hooks[before] = lambda: self.edit(device, which, field, pick, False)
+        self._sync(device, fault, at, page, hooks)
 
     @rule()
     def everyone_syncs(self) -> None:
@@ -564,32 +594,35 @@ class SyncMachine(RuleBasedStateMachine):
         self.admin_writes.append((seq, account, self.team.users[user]))
 
     # -- sync helpers ----------------------------------------------------------------------
-    def _sync(self, name: str, fault: str | None, at: int = 0, page: int = 2000) -> Any:
+    def _sync(
+        self,
+        name: str,
+        fault: str | None,
+        at: int = 0,
+        page: int = 2000,
+        hooks: dict[int, Callable[[], None]] | None = None,
+    ) -> Any:
         device = self.devices[name]
         device.engine.page_limit = page
         self.acting = name
         transport = self.scheduled[name]
-        if fault == "crash_in_pull_apply":
-            transport.arm(0, None)
-            with crash_on_call(client_apply, "_apply_ops", at):
-                try:
-                    return device.sync()
-                except Crash:
-                    self.reopen(name)
-                    return None
-        if fault == "crash_in_push_apply":
-            transport.arm(0, None)
-            with crash_on_call(client_engine, "_mark_answered", at):
-                try:
-                    return device.sync()
-                except Crash:
-                    self.reopen(name)
-                    return None
-        transport.arm(at, fault)
+        crash = {
+            "crash_in_pull_apply": (client_apply, "_apply_ops"),
+            "crash_in_push_apply": (client_engine, "_mark_answered"),
+        }.get(fault or "")
         try:
-            return device.sync()
+            if crash is None:
+                transport.arm(at, fault, hooks)
+                return device.sync()
+            transport.arm(hooks=hooks)
+            with crash_on_call(*crash, at):
+                try:
+                    return device.sync()
+                except Crash:
+                    self.reopen(name)
+                    return None
         finally:
-            transport.arm(0, None)
+            self.scheduled[name].arm()
 
     # -- server views ----------------------------------------------------------------------
     def audit_served(self, user: str, keys: list[tuple[str, str]]) -> None:
@@ -744,7 +777,7 @@ class SyncMachine(RuleBasedStateMachine):
     def _quiesce_and_check(self) -> None:
         for name in DEVICES:
             self.online[name] = True
-            self.scheduled[name].arm(0, None)
+            self.scheduled[name].arm()
         for _ in range(QUIESCE_ROUNDS):
             head = self.team.head()
             reports = {name: self._sync(name, None) for name in DEVICES}
