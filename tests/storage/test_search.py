@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from workbench.domain.drafts import AccountDraft, ContactDraft, PositionDraft
-from workbench.services.accounts import archive_account, create_account
+from workbench.services.accounts import (
+    archive_account,
+    create_account,
+    update_account,
+)
 from workbench.services.contacts import create_contact
 from workbench.storage.queries import AccountFilter
 from workbench.storage.search import fts_query
@@ -94,3 +98,33 @@ def test_fts_syntax_in_input_is_inert(store: Store, people: dict[str, str], type
 def test_empty_query_matches_nothing() -> None:
     assert fts_query("   ") is None
     assert fts_query("...") is None
+
+
+def _fts_consistent(store: Store) -> None:
+    """FTS5's own check that the index holds exactly the text of `search_docs`."""
+    with store.unit() as uow:
+        uow.session.connection().exec_driver_sql(
+            "INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)"
+        )
+
+
+def test_index_follows_renames_archives_and_restores(store: Store, people: dict[str, str]) -> None:
+    """The index is written by `search._write` (no triggers): every rewrite must delete the
+    old text, or a renamed record would still be found by its old name."""
+    draft = AccountDraft(name="Ngân hàng Phương Đông", tax_code="0100109106", city="Huế")
+    update_account(store, people["account"], draft)
+    with store.read() as q:
+        assert people["account"] in {h.ref_id for h in q.search("phuong dong")}
+        assert people["account"] not in {h.ref_id for h in q.search("dang gia")}
+        # The contact's subtitle names the account's new name; its own text is unchanged.
+        (hit,) = [h for h in q.search("lan") if h.ref_id == people["lan"]]
+        assert "Phương Đông" in hit.subtitle
+    _fts_consistent(store)
+    archive_account(store, people["account"])
+    _fts_consistent(store)
+    with store.unit() as uow:
+        uow.restore("accounts", people["account"])
+        uow.commit()
+    with store.read() as q:
+        assert people["account"] in {h.ref_id for h in q.search("phuong")}
+    _fts_consistent(store)

@@ -335,8 +335,13 @@ class Agent:
         self.writer.start()
         return {}
 
-    def cmd_config(self, page_limit: int) -> dict[str, Any]:
-        self.engine.page_limit = page_limit
+    def cmd_config(
+        self, page_limit: int | None = None, snapshot_limit: int | None = None
+    ) -> dict[str, Any]:
+        if page_limit is not None:
+            self.engine.page_limit = page_limit
+        if snapshot_limit is not None:
+            self.engine.snapshot_limit = snapshot_limit
         return {}
 
     def cmd_stop_writer(self) -> dict[str, Any]:

@@ -339,3 +339,57 @@ def test_a_newer_pending_local_delete_survives_a_remote_edit(store: Store) -> No
 
     assert _sql(store, "SELECT city, deleted_at IS NOT NULL FROM accounts")[0] == ("Huế", 1)
     assert _field_version(store, "accounts", account_id, "_deleted")[2] is None
+
+
+def test_our_own_answered_write_coming_back_changes_only_seq_and_scopes(store: Store) -> None:
+    """The echo of this device's push: held at exactly the pulled versions, so no row is
+    rewritten and nothing is reported to the UI; the row's seq and scopes are recorded."""
+    with store.unit() as u:
+        contact_id = u.insert("contacts", {"given_name": "Lan", "family_name": "Trần"})
+        u.commit()
+    ((hlc, node, fields),) = _sql(store, "SELECT hlc, node, fields FROM sync_version")
+    assert json.loads(fields) == {}
+    with sqlite3.connect(store.path) as con:  # what the push answer does (engine._Answered)
+        con.execute("UPDATE sync_version SET seq = 12")
+    rows_before = _sql(store, "SELECT * FROM contacts")
+    values = {"given_name": "Lan", "family_name": "Trần"}
+    echo = PulledOp(
+        seq=12,
+        tbl="contacts",
+        id=contact_id,
+        deleted=False,
+        scopes=["user:0190a0a0-0000-7000-8000-000000000001"],
+        fields={f: FieldValue(value=v, hlc=hlc, node=node) for f, v in values.items()},
+    )
+
+    changes = apply_pull_page(store, _page(echo))
+
+    assert changes.empty
+    assert _sql(store, "SELECT row_seq FROM contacts") == [(12,)]
+    assert [r[:-1] for r in _sql(store, "SELECT * FROM contacts")] == [r[:-1] for r in rows_before]
+    assert _sql(store, "SELECT hlc, node, seq, fields, scopes FROM sync_version") == [
+        (hlc, node, 12, "{}", '["user:0190a0a0-0000-7000-8000-000000000001"]')
+    ]
+
+
+def test_several_ops_of_one_row_in_a_page_apply_in_order_with_derived_columns(
+    store: Store,
+) -> None:
+    contact_id = _id()
+    apply_pull_page(store, _page(_op(3, "contacts", contact_id, {"given_name": "Lan"})))
+    page = _page(
+        _op(4, "contacts", contact_id, {"family_name": "Đặng"}, hlc=PAST + 1),
+        _op(5, "contacts", contact_id, {"given_name": "Ánh"}, hlc=PAST + 2),
+        _op(6, "contacts", contact_id, {"_deleted": True}, hlc=PAST + 3, deleted=True),
+    )
+
+    changes = apply_pull_page(store, page)
+
+    ((row,),) = [[r for r in changes.rows if r.table == "contacts"]]
+    assert row.after["family_name"] == "Đặng" and row.after["given_name"] == "Ánh"
+    given, family, gone, seq = _sql(
+        store, "SELECT given_name, family_name, deleted_at IS NOT NULL, row_seq FROM contacts"
+    )[0]
+    assert (given, family, gone, seq) == ("Ánh", "Đặng", 1, 6)
+    ((sort_family,),) = _sql(store, "SELECT sort_family FROM contacts")
+    assert sort_family.startswith("dang")  # derived columns follow the new name

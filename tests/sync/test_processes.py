@@ -39,9 +39,9 @@ from tests.sync.procs import (
 from tests.sync.server.conftest import drop_pg_schema, pg_database, pg_schema_url  # noqa: F401
 from workbench.domain.hlc import MAX_FORWARD_SKEW_MS, system_now_ms, unpack
 from workbench.storage.store import Store
-from workbench.sync.apply import bootstrap_key
+from workbench.sync.apply import BOOT_PREFIX, bootstrap_key
 from workbench.sync.client import SyncClient
-from workbench.sync.protocol import PullRequest
+from workbench.sync.protocol import MAX_SNAPSHOT_SCOPES, PullRequest
 from workbench.sync.server import scopes, service
 
 DATABASES = ["sqlite", "postgresql"]
@@ -170,7 +170,8 @@ def team_workload(
     created, contacts = list(base["changes"]), list(base["contacts"])
     for agent in (a, b):
         assert agent.sync_until_caught_up()["caught_up"]
-        agent.call("config", page_limit=page_limit)
+        # Snapshot pages as small as pull pages: the faults hit bootstraps mid-stream too.
+        agent.call("config", page_limit=page_limit, snapshot_limit=page_limit)
         agent.proxy.set_faults(faults, path_prefix=path)
     for fault in faults:  # at least once where it hurts most, whatever the dice say
         for where in (PUSH,) if fault == "drop_response" else (PULL, SNAPSHOT):
@@ -316,31 +317,38 @@ def test_server_killed_mid_push_loses_and_doubles_nothing(
 
 
 def _boot_positions_hold(cluster: Cluster, agent: Agent) -> list[str]:
-    """For an interrupted bootstrap, every row of the scope up to the stored keyset position
-    must be on the device (the position never runs ahead of applied rows)."""
+    """For an interrupted bootstrap, every row of the stream's scopes up to the stored keyset
+    position must be on the device (the position never runs ahead of applied rows). A new
+    device's first batch of scope events adds its whole scope set: its streams are that set
+    in chunks of ``MAX_SNAPSHOT_SCOPES``."""
     local = LocalFile(agent.db_path)
     problems = []
     with cluster.engine.connect() as conn:
-        held = scopes.read_scopes(conn, agent.user_id, "am")
+        held = sorted(scopes.read_scopes(conn, agent.user_id, "am"))
+    streams = [held[i : i + MAX_SNAPSHOT_SCOPES] for i in range(0, len(held), MAX_SNAPSHOT_SCOPES)]
+    by_key = {bootstrap_key(stream): stream for stream in streams}
     for key, value in local.state().items():
-        if not key.startswith("boot:"):
+        if not key.startswith(BOOT_PREFIX):
             continue
-        scope = next(s for s in held if bootstrap_key(s) == key)
+        if key not in by_key:
+            problems.append(f"{key}: not a stream of the scope set {held}")
+            continue
         _, _, after = value.partition(" ")
         if not after:
-            continue
+            continue  # the stream is done
         after_tbl, _, after_id = after.partition(":")
         have = {(t, i) for t in TABLES for i in local.ids(t)}
-        rows = cluster.sql(
-            "SELECT tbl, row_id FROM sync_row_scope WHERE scope = :scope", scope=scope
-        )
-        for tbl, row_id in rows:
-            if (
-                (tbl, row_id) <= (after_tbl, after_id)
-                and tbl in TABLES
-                and (tbl, row_id) not in have
-            ):
-                problems.append(f"{scope}: {tbl} {row_id} before {after} missing")
+        for scope in by_key[key]:
+            rows = cluster.sql(
+                "SELECT tbl, row_id FROM sync_row_scope WHERE scope = :scope", scope=scope
+            )
+            for tbl, row_id in rows:
+                if (
+                    (tbl, row_id) <= (after_tbl, after_id)
+                    and tbl in TABLES
+                    and (tbl, row_id) not in have
+                ):
+                    problems.append(f"{scope}: {tbl} {row_id} before {after} missing")
     return problems
 
 
@@ -355,10 +363,11 @@ def test_a_client_killed_mid_apply_keeps_its_writes_and_a_consistent_cursor(
     a.call("bulk_contacts", n=1200, per_unit=200, prefix="Liên hệ")
     assert a.sync_until_caught_up()["caught_up"]
 
-    # b2, new, bootstraps its scopes in name order: 2 accounts, ref, then the user's (the
-    # 1200 contacts in one page): killed while it parses and applies that page.
+    # b2, new, bootstraps all its scopes (2 accounts, ref, the user's 1200 contacts) in one
+    # stream of pages of 400 rows: killed while it parses and applies the third page.
+    b2.call("config", snapshot_limit=400)
     b2.send("sync", until_caught_up=True, max_cycles=50)
-    wait_for(lambda: b2.proxy.stats.passed[SNAPSHOT] >= 4, 60, "b2's big snapshot page")
+    wait_for(lambda: b2.proxy.stats.passed[SNAPSHOT] >= 3, 60, "b2's third snapshot page")
     b2.kill()
     # b1 pulls the 1200 ops in pages of 150 while its "UI" keeps committing new contacts.
     b1.call("config", page_limit=150)

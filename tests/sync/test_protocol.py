@@ -15,12 +15,14 @@ from workbench.domain.enums import Role
 from workbench.domain.hlc import MAX_HLC
 from workbench.domain.merge import DELETED, FieldState, IncomingField, Version, merge_row
 from workbench.sync.protocol import (
+    FIELD_VALUE,
     HTTP_STATUS,
     MAX_BODY_BYTES,
     MAX_CHANGES_PER_PUSH,
     MAX_FIELDS_PER_OP,
     MAX_OPS_PER_CHANGE,
     MAX_OPS_PER_PUSH,
+    MAX_SNAPSHOT_SCOPES,
     MAX_VALUE_CHARS,
     PROTOCOL,
     BootstrapRequest,
@@ -225,8 +227,6 @@ SAMPLES: list[BaseModel] = [
         winner=ConflictSide(value=True, hlc=HLC, node=DEV),
         loser=ConflictSide(value=False, hlc=HLC - 1, node="server", user="Trần Minh Anh"),
     ),
-    _fv(None, seq=3),
-    _fv(0.0),
     ScopeEvent(scope="finance", event="added", bootstrap_as_of=0),
     PullRequest.model_validate_json(json.dumps(PULL_EXAMPLE)),
     PullRequest(device_id=DEV, schema_version=1, cursor=0, scope_set_version=0, hlc=0),
@@ -249,8 +249,8 @@ SAMPLES: list[BaseModel] = [
         has_more=True,
         server_hlc=HLC,
     ),
-    BootstrapRequest(scope=f"account:{ACC}"),
-    BootstrapRequest(scope="ref", as_of=12, after=f"contact:{ROW}", limit=10),
+    BootstrapRequest(scopes=[f"account:{ACC}"]),
+    BootstrapRequest(scopes=["ref", f"account:{ACC}"], as_of=12, after=f"contact:{ROW}", limit=10),
     BootstrapResponse(
         rows=[_pulled(4, ROW2, name=_fv("B", seq=4)), _pulled(9, ROW, name=_fv("A", seq=2))],
         next=f"contact:{ROW}",
@@ -280,7 +280,6 @@ def test_every_message_type_has_a_round_trip_sample() -> None:
         ConflictOut,
         ChangeResult,
         PushResponse,
-        FieldValue,
         PulledOp,
         ScopeEvent,
         PullRequest,
@@ -307,10 +306,17 @@ def test_every_message_type_has_a_round_trip_sample() -> None:
     assert messages <= covered
 
 
+@pytest.mark.parametrize("value", [_fv(None, seq=3), _fv(0.0), _fv(True), _fv(-(2**63))])
+def test_field_value_json_round_trip(value: FieldValue) -> None:
+    again = FIELD_VALUE.validate_json(FIELD_VALUE.dump_json(value))
+    assert again == value
+    assert FIELD_VALUE.dump_json(again) == FIELD_VALUE.dump_json(value)
+
+
 def test_field_value_is_an_array_on_the_wire() -> None:
-    assert json.loads(_fv("x").model_dump_json()) == ["x", HLC, DEV]
-    assert json.loads(_fv("x", seq=5).model_dump_json()) == ["x", HLC, DEV, 5]
-    assert FieldValue.model_validate_json(f'[true, {HLC}, "server", 5]') == _fv(
+    assert json.loads(FIELD_VALUE.dump_json(_fv("x"))) == ["x", HLC, DEV]
+    assert json.loads(FIELD_VALUE.dump_json(_fv("x", seq=5))) == ["x", HLC, DEV, 5]
+    assert FIELD_VALUE.validate_json(f'[true, {HLC}, "server", 5]') == _fv(
         True, node="server", seq=5
     )
 
@@ -318,7 +324,6 @@ def test_field_value_is_an_array_on_the_wire() -> None:
 @pytest.mark.parametrize(
     "raw",
     [
-        f'{{"value": 1, "hlc": {HLC}, "node": "n"}}',  # object form is Python-only
         f"[1, {HLC}]",
         f'[1, {HLC}, "n", 5, 6]',
         f'[[1], {HLC}, "n"]',
@@ -334,7 +339,7 @@ def test_field_value_is_an_array_on_the_wire() -> None:
 )
 def test_malformed_field_values_are_refused(raw: str) -> None:
     with pytest.raises(ValidationError):
-        FieldValue.model_validate_json(raw)
+        FIELD_VALUE.validate_json(raw)
 
 
 def test_scalar_types_survive_json() -> None:
@@ -724,40 +729,62 @@ def test_bootstrap_check_follows() -> None:
     page = BootstrapResponse.model_validate_json(
         json.dumps({"rows": [_row(ROW)], "next": f"contact:{ROW}", "as_of": 9})
     )
-    page.check_follows(BootstrapRequest(scope="ref"))
-    page.check_follows(BootstrapRequest(scope="ref", as_of=9, after=f"contact:{ROW2}"))
+    page.check_follows(BootstrapRequest(scopes=["ref"]))
+    page.check_follows(BootstrapRequest(scopes=["finance", "ref"]))  # any requested scope
+    page.check_follows(BootstrapRequest(scopes=["all"]))  # an admin's: any row
+    page.check_follows(BootstrapRequest(scopes=["ref"], as_of=9, after=f"contact:{ROW2}"))
     with pytest.raises(ValueError, match="another snapshot"):
-        page.check_follows(BootstrapRequest(scope="ref", as_of=8))
+        page.check_follows(BootstrapRequest(scopes=["ref"], as_of=8))
     with pytest.raises(ValueError, match="outside"):
-        page.check_follows(BootstrapRequest(scope="finance"))
+        page.check_follows(BootstrapRequest(scopes=["finance", f"user:{DEV}"]))
     with pytest.raises(ValueError, match="resume position"):
-        page.check_follows(BootstrapRequest(scope="ref", as_of=9, after=f"contact:{ROW}"))
+        page.check_follows(BootstrapRequest(scopes=["ref"], as_of=9, after=f"contact:{ROW}"))
+    two = BootstrapResponse.model_validate_json(
+        json.dumps({"rows": [_row(ROW2), _row(ROW)], "next": f"contact:{ROW}", "as_of": 9})
+    )
+    with pytest.raises(ValueError, match="limit"):
+        two.check_follows(BootstrapRequest(scopes=["ref"], limit=1))
 
 
-def test_bootstrap_request_query_string() -> None:
-    req = BootstrapRequest(scope=f"account:{ACC}", as_of=12, after=f"contact:{ROW}", limit=10)
-    assert req.to_query() == {
-        "scope": f"account:{ACC}",
-        "as_of": "12",
+def test_bootstrap_request_is_a_bounded_json_body() -> None:
+    req = BootstrapRequest(
+        scopes=[f"account:{ACC}", "ref"], as_of=12, after=f"contact:{ROW}", limit=10
+    )
+    assert json.loads(req.model_dump_json()) == {
+        "scopes": [f"account:{ACC}", "ref"],
+        "as_of": 12,
         "after": f"contact:{ROW}",
-        "limit": "10",
+        "limit": 10,
     }
-    assert BootstrapRequest.from_query(req.to_query()) == req
-    assert BootstrapRequest.from_query({"scope": "ref"}).limit == 5000
-    for params in (
-        {"scope": "ref", "limit": "+5"},
-        {"scope": "ref", "limit": "05"},
-        {"scope": "ref", "limit": "5.0"},
-        {"scope": "ref", "limit": "0"},
-        {"scope": "ref", "limit": "5001"},
-        {"scope": "ref", "as_of": "-1"},
-        {"scope": "ref", "after": f"contact:{ROW}"},  # resume needs as_of
-        {"scope": "ref", "as_of": "1", "after": "contact"},
-        {"scope": "ref", "sort": "id"},
-        {"scope": "REF"},
+    assert BootstrapRequest.model_validate_json('{"scopes": ["ref"]}').limit == 5000
+    many = [f"account:{uuid}" for uuid in _uuids(MAX_SNAPSHOT_SCOPES + 1)]
+    assert len(BootstrapRequest(scopes=many[:-1]).scopes) == MAX_SNAPSHOT_SCOPES
+    for body in (
+        {},
+        {"scopes": []},
+        {"scopes": many},  # more than one stream may serve
+        {"scopes": ["ref", "ref"]},
+        {"scopes": "ref"},
+        {"scopes": ["REF"]},
+        {"scopes": ["account:../../etc"]},
+        {"scopes": ["x" * 41]},
+        {"scopes": [f"account:{ACC}x"]},
+        {"scopes": [5]},
+        {"scopes": ["ref"], "limit": "5"},
+        {"scopes": ["ref"], "limit": 0},
+        {"scopes": ["ref"], "limit": 5001},
+        {"scopes": ["ref"], "as_of": -1},
+        {"scopes": ["ref"], "as_of": 1.0},
+        {"scopes": ["ref"], "after": f"contact:{ROW}"},  # resume needs as_of
+        {"scopes": ["ref"], "as_of": 1, "after": "contact"},
+        {"scopes": ["ref"], "scope": "ref"},
+        {"scopes": ["ref"], "sort": "id"},
     ):
-        with pytest.raises(ValueError):
-            BootstrapRequest.from_query(params)
+        _refused(body, BootstrapRequest)
+
+
+def _uuids(n: int) -> list[str]:
+    return [f"{i:08x}-0000-4000-8000-000000000000" for i in range(n)]
 
 
 # --- Converters -------------------------------------------------------------------------------
@@ -825,9 +852,9 @@ def test_to_incoming_feeds_merge_row() -> None:
 def test_field_value_from_state_and_back() -> None:
     state = FieldState("+84 90", Version(HLC, DEV, 17), DEV)
     fv = field_value_from_state(state)
-    assert json.loads(fv.model_dump_json()) == ["+84 90", HLC, DEV, 17]
+    assert json.loads(FIELD_VALUE.dump_json(fv)) == ["+84 90", HLC, DEV, 17]
     assert fv.to_state(op_seq=99) == state
-    implicit = FieldValue.model_validate_json(f'["+84 90", {HLC}, "{DEV}"]')
+    implicit = FIELD_VALUE.validate_json(f'["+84 90", {HLC}, "{DEV}"]')
     assert implicit.to_state(op_seq=17) == state
 
 

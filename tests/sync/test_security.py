@@ -27,7 +27,7 @@ from tests.sync.conftest import Server, start_server
 from tests.sync.server.conftest import drop_pg_schema, pg_database, pg_schema_url  # noqa: F401
 from workbench.domain.hlc import pack, system_now_ms
 from workbench.domain.ids import new_id
-from workbench.sync.protocol import ErrorBody
+from workbench.sync.protocol import MAX_SNAPSHOT_SCOPES, ErrorBody
 from workbench.sync.server import db, service
 
 PASSWORDS = {
@@ -227,8 +227,8 @@ def test_no_valid_token_is_401_and_writes_nothing(world: World, route: str, toke
     elif route == "pull":
         response = world.http.post(PULL, json=device.pull_request(), headers=headers)
     else:
-        scope = f"user:{device.user_id}"
-        response = world.http.get(SNAPSHOT, params={"scope": scope}, headers=headers)
+        body = {"scopes": [f"user:{device.user_id}", "ref"]}
+        response = world.http.post(SNAPSHOT, json=body, headers=headers)
     error = _error(response, 401, "unauthorized")
     assert response.headers["WWW-Authenticate"] == "Bearer"
     if token == "revoked":
@@ -334,8 +334,8 @@ def test_pulls_and_snapshots_never_carry_another_users_rows(world: World) -> Non
         version = page["scope_set_version"]
         added = [e["scope"] for e in page["scope_events"] if e["event"] == "added"]
         held.update(added)
-        for scope in added:
-            pages += _snapshot_pages(world, device, scope, held)
+        if added:  # one stream for all the scopes a batch of events added
+            pages += _snapshot_pages(world, device, added, held)
         for op in page["ops"]:
             assert set(op["scopes"]) <= held, op
         # The cursor stays at 0 through the scope events: the whole log is read back, so
@@ -352,21 +352,25 @@ def test_pulls_and_snapshots_never_carry_another_users_rows(world: World) -> Non
         assert needle not in text, f"{needle} reached another user's device"
 
 
-def _snapshot_pages(world: World, device: Device, scope: str, held: set[str]) -> list[str]:
-    """Every page of a scope's snapshot, one row per page, as raw text."""
+def _snapshot_pages(world: World, device: Device, scopes: list[str], held: set[str]) -> list[str]:
+    """Every page of the snapshot of the union of ``scopes``, one row per page, as raw text."""
     pages = []
-    params = {"scope": scope, "limit": "1"}
+    body: dict[str, Any] = {"scopes": scopes, "limit": 1}
+    seen: set[tuple[str, str]] = set()
     for _ in range(500):
-        got = world.http.get(SNAPSHOT, params=params, headers=device.auth)
+        got = world.http.post(SNAPSHOT, json=body, headers=device.auth)
         assert got.status_code == 200, got.text
         pages.append(got.text)
         snap = got.json()
         for row in snap["rows"]:
             assert set(row["scopes"]) <= held, row
+            assert set(row["scopes"]) & set(scopes), row
+            assert (row["tbl"], row["id"]) not in seen, row  # each row once
+            seen.add((row["tbl"], row["id"]))
         if snap["next"] is None:
             return pages
-        params = {**params, "after": snap["next"], "as_of": str(snap["as_of"])}
-    raise AssertionError(f"the snapshot of {scope} did not end")
+        body = {**body, "after": snap["next"], "as_of": snap["as_of"]}
+    raise AssertionError(f"the snapshot of {scopes} did not end")
 
 
 @pytest.mark.parametrize("scope", ["their-account", "their-user", "finance", "all", "unknown"])
@@ -378,9 +382,15 @@ def test_a_forged_snapshot_scope_is_403(world: World, scope: str) -> None:
         "all": "all",
         "unknown": f"account:{uuid.uuid4()}",
     }[scope]
-    response = world.http.get(SNAPSHOT, params={"scope": key}, headers=world.anh.auth)
+    response = world.http.post(SNAPSHOT, json={"scopes": [key]}, headers=world.anh.auth)
     _error(response, 403, "forbidden")
     assert SECRET not in response.text and world.rows["b_contact"] not in response.text
+    # Hidden among scopes anh holds: the whole request is refused, none of it is served.
+    mine = [f"account:{world.rows['A']}", "ref", f"user:{world.anh.user_id}"]
+    for scopes in ([*mine, key], [key, *mine]):
+        response = world.http.post(SNAPSHOT, json={"scopes": scopes}, headers=world.anh.auth)
+        _error(response, 403, "forbidden")
+        assert world.rows["A"] not in response.text and SECRET not in response.text
 
 
 def test_requests_for_another_device_are_403_and_write_nothing(world: World) -> None:
@@ -526,28 +536,42 @@ def test_a_malformed_pull_is_422(world: World, change: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "params",
+    "body",
     [
         {},
-        {"scope": "account:../../etc"},
-        {"scope": "ref", "limit": "abc"},
-        {"scope": "ref", "limit": "-1"},
-        {"scope": "ref", "limit": "100000"},
-        {"scope": "ref", "as_of": "1e3"},
-        {"scope": "ref", "after": "users:" + "0" * 36},
-        {"scope": "ref", "as_of": "1", "after": "users; DROP TABLE users"},
-        {"scope": "ref", "user": "binh"},
+        {"scopes": []},
+        {"scopes": "ref"},
+        {"scopes": ["account:../../etc"]},
+        {"scopes": ["ref", "ref"]},
+        {"scopes": ["ref"] + [f"account:{uuid.UUID(int=i)}" for i in range(MAX_SNAPSHOT_SCOPES)]},
+        {"scopes": ["ref" * 30]},
+        {"scopes": ["ref"], "limit": "abc"},
+        {"scopes": ["ref"], "limit": -1},
+        {"scopes": ["ref"], "limit": 100000},
+        {"scopes": ["ref"], "as_of": 1e3},
+        {"scopes": ["ref"], "after": "users:" + "0" * 36},
+        {"scopes": ["ref"], "as_of": 1, "after": "users; DROP TABLE users"},
+        {"scopes": ["ref"], "user": "binh"},
+        "[]",
     ],
-    ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()) or "empty",
+    ids=lambda b: json.dumps(b)[:60],
 )
-def test_a_malformed_snapshot_request_is_422(world: World, params: dict[str, str]) -> None:
-    response = world.http.get(SNAPSHOT, params=params, headers=world.anh.auth)
+def test_a_malformed_snapshot_request_is_422(world: World, body: Any) -> None:
+    content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    headers = {**world.anh.auth, "Content-Type": "application/json"}
+    response = world.http.post(SNAPSHOT, content=content, headers=headers)
     _error(response, 422, "invalid")
+
+
+def test_the_snapshot_is_not_served_by_get(world: World) -> None:
+    """SYNC.md §1.9's GET of one scope: the stream is a POST with a body (docs/sync.md)."""
+    response = world.http.get(SNAPSHOT, params={"scope": "ref"}, headers=world.anh.auth)
+    _error(response, 405, "invalid")
 
 
 def test_no_password_or_token_reaches_the_server_logs(world: World) -> None:
     """Runs last in this module: every request above has been logged by then."""
     logs = world.server.logs()
-    assert "POST /sync/v1/push" in logs and "GET /sync/v1/snapshot" in logs  # logs captured
+    assert "POST /sync/v1/push" in logs and "POST /sync/v1/snapshot" in logs  # logs captured
     for secret in (*PASSWORDS.values(), WRONG, *world.tokens):
         assert secret not in logs

@@ -77,6 +77,7 @@ from workbench.storage import outbox
 from workbench.storage.store import Store
 from workbench.sync.client import SyncClient
 from workbench.sync.engine import REMOVED_KEY, SCOPE_SET_VERSION_KEY, SCOPES_KEY, SyncEngine
+from workbench.sync.protocol import MAX_SNAPSHOT_LIMIT
 from workbench.sync.server import db as server_db
 from workbench.sync.server import scopes as scoping
 from workbench.sync.server import service
@@ -606,11 +607,14 @@ class SyncMachine(RuleBasedStateMachine):
     ) -> Any:
         device = self.devices[name]
         device.engine.page_limit = page
+        # Snapshot pages as small as pull pages: one stream serves all the scopes a batch of
+        # events adds, and small pages let faults break bootstraps off between pages.
+        device.engine.snapshot_limit = min(page, MAX_SNAPSHOT_LIMIT)
         self.acting = name
         transport = self.scheduled[name]
         crash = {
             "crash_in_pull_apply": (client_apply, "_apply_ops"),
-            "crash_in_push_apply": (client_engine, "_mark_answered"),
+            "crash_in_push_apply": (client_engine, "_row_keys"),
         }.get(fault or "")
         try:
             if crash is None:
@@ -1090,12 +1094,15 @@ def replay() -> Iterator[SyncMachine]:
 
 
 def test_scopes_of_a_broken_off_bootstrap_leave_when_taken_away() -> None:
-    """A batch of scope events breaks off after one scope's snapshot was written; that scope
-    is taken away before the next pull, so no event names it again: its rows must still go."""
+    """A batch of scope events breaks off after the first page of its snapshot stream (a row
+    of the new account) was written; the account is taken away before the next pull, so no
+    event names its scope again: its rows must still go."""
     with replay() as m:
         account = m.create_account("B", False, "")
-        # requests: push, pull (scope events), snapshot account:…, snapshot ref (answer lost)
-        m._sync("B", "drop_response", at=3)
+        # requests: push, pull (scope events), the snapshot of account:…, ref and user:… in
+        # pages of one row: the account's first row, then the second page (answer lost)
+        m._sync("B", "drop_response", at=3, page=1)
+        assert m._sql("B", "SELECT count(*) FROM sync_state WHERE k LIKE 'boot:%'") == [(1,)]
         m.admin_reassigns(account, to_am2=True)
         m.check_all_invariants()
         m._sync("B", None)

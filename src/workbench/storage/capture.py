@@ -18,7 +18,7 @@ from workbench.domain.ids import new_id
 from workbench.storage.tables import Synced
 
 CAPTURE_KEY = "workbench.changes"
-_IGNORED = {"created_at", "updated_at", "row_seq"}
+IGNORED = frozenset({"created_at", "updated_at", "row_seq"})
 
 
 def utcnow() -> datetime:
@@ -26,7 +26,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
@@ -38,9 +38,7 @@ def _captured(session: Session) -> list[RowChange]:
 
 def _columns(obj: Synced) -> dict[str, Any]:
     mapper = inspect(obj).mapper
-    return {
-        c.key: _plain(getattr(obj, c.key)) for c in mapper.column_attrs if c.key not in _IGNORED
-    }
+    return {c.key: plain(getattr(obj, c.key)) for c in mapper.column_attrs if c.key not in IGNORED}
 
 
 def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
@@ -60,12 +58,12 @@ def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
         for attr in state.mapper.column_attrs:
-            if attr.key in _IGNORED:
+            if attr.key in IGNORED:
                 continue
             hist = state.attrs[attr.key].history
             if hist.has_changes():
-                before[attr.key] = _plain(hist.deleted[0]) if hist.deleted else None
-                after[attr.key] = _plain(hist.added[0]) if hist.added else None
+                before[attr.key] = plain(hist.deleted[0]) if hist.deleted else None
+                after[attr.key] = plain(hist.added[0]) if hist.added else None
         if not after:
             continue
         obj.updated_at = now

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any, Protocol
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -39,20 +40,68 @@ def _tax_terms(code: str) -> list[str]:
     return terms
 
 
-_UPSERT = text(
-    "INSERT INTO search_docs(kind, ref_id, title, subtitle, body) "
-    "VALUES (:k, :r, :t, :s, :b) ON CONFLICT(ref_id) DO UPDATE SET "
-    "title=excluded.title, subtitle=excluded.subtitle, body=excluded.body"
+_UPSERT = (
+    "INSERT INTO search_docs(kind, ref_id, title, subtitle, body) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT(ref_id) DO UPDATE SET"
+    " kind=excluded.kind, title=excluded.title, subtitle=excluded.subtitle, body=excluded.body"
 )
-_DELETE = text("DELETE FROM search_docs WHERE ref_id = :r")
+_FTS_DELETE = "INSERT INTO search_fts(search_fts, rowid, kind, body) VALUES ('delete', ?, ?, ?)"
+_FTS_INSERT = "INSERT INTO search_fts(rowid, kind, body) VALUES (?, ?, ?)"
 
 
 def _write(session: Session, docs: list[dict[str, str]], removed: list[str]) -> None:
-    """Upsert and delete documents in two batched statements."""
-    if docs:
-        session.execute(_UPSERT, docs)
+    """Upsert and delete documents, keeping the FTS index in step, in a few batched
+    statements.
+
+    Why not triggers on `search_docs` (the schema had them until migration 0004): SQLite runs
+    a trigger's FTS5 write row by row, and that cost ~50 µs per document, five times the
+    batched insert; a sync page of 10,000 contacts spent half a second there. This function
+    is the only writer of `search_docs`, so it keeps `search_fts` in step itself: the old
+    text of every changed or removed document is deleted from the index (an external-content
+    FTS5 table needs the old values for that), then the new text inserted. A document whose
+    indexed text did not change (only its title or subtitle) leaves the index alone.
+    """
+    if not docs and not removed:
+        return
+    conn = session.connection()
+    wanted = {d["r"]: d for d in docs}
+    old = _stored(conn, [*wanted, *removed])
+    stale = [
+        (rowid, kind, body)
+        for ref_id, (rowid, kind, body) in old.items()
+        if ref_id not in wanted or (wanted[ref_id]["k"], wanted[ref_id]["b"]) != (kind, body)
+    ]
+    if stale:
+        conn.exec_driver_sql(_FTS_DELETE, stale)
     if removed:
-        session.execute(_DELETE, [{"r": ref_id} for ref_id in removed])
+        conn.exec_driver_sql(
+            "DELETE FROM search_docs WHERE ref_id = ?", [(ref_id,) for ref_id in removed]
+        )
+    if docs:
+        conn.exec_driver_sql(_UPSERT, [(d["k"], d["r"], d["t"], d["s"], d["b"]) for d in docs])
+        fresh = [
+            ref_id
+            for ref_id, d in wanted.items()
+            if ref_id not in old or (d["k"], d["b"]) != old[ref_id][1:]
+        ]
+        if fresh:
+            new = _stored(conn, fresh)
+            conn.exec_driver_sql(_FTS_INSERT, list(new.values()))
+
+
+def _stored(conn: Any, ref_ids: list[str]) -> dict[str, tuple[int, str, str]]:
+    """Stored documents by ref id: (rowid, kind, body)."""
+    out: dict[str, tuple[int, str, str]] = {}
+    for start in range(0, len(ref_ids), CHUNK):
+        chunk = ref_ids[start : start + CHUNK]
+        rows = conn.exec_driver_sql(
+            "SELECT ref_id, rowid, kind, body FROM search_docs"
+            f" WHERE ref_id IN ({','.join('?' * len(chunk))})",
+            tuple(chunk),
+        )
+        for ref_id, rowid, kind, body in rows:
+            out[ref_id] = (rowid, kind, body)
+    return out
 
 
 def _doc(kind: str, ref_id: str, title: str, sub: str, terms: Iterable[str]) -> dict[str, str]:
@@ -79,11 +128,27 @@ def index_contacts(session: Session, ids: Iterable[str]) -> None:
 
 
 def _index_accounts(session: Session, ids: list[str]) -> None:
-    rows = session.scalars(select(Account).where(Account.id.in_(ids))).all()
+    # Plain rows of the columns the document needs, not ORM objects: a sync page or an
+    # import reindexes thousands of rows, and building entities was most of the cost.
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Account.id,
+                Account.deleted_at.is_not(None).label("gone"),
+                Account.name,
+                Account.tax_code,
+                Account.email,
+                Account.city,
+                Account.phone,
+            ).where(Account.id.in_(ids))
+        )
+        .all()
+    )
     docs: list[dict[str, str]] = []
     removed: list[str] = []
     for acc in rows:
-        if acc.deleted_at is not None:
+        if acc.gone:
             removed.append(acc.id)
             continue
         terms = [fold(acc.name), *_tax_terms(acc.tax_code), fold(acc.email), fold(acc.city)]
@@ -93,13 +158,41 @@ def _index_accounts(session: Session, ids: list[str]) -> None:
     _write(session, docs, removed)
 
 
-def contact_display_name(c: Contact) -> str:
+class _NameParts(Protocol):
+    """A contact entity or a row of its name columns."""
+
+    @property
+    def family_name(self) -> str: ...
+    @property
+    def middle_name(self) -> str: ...
+    @property
+    def given_name(self) -> str: ...
+    @property
+    def name_order(self) -> str: ...
+
+
+def contact_display_name(c: _NameParts) -> str:
     return PersonName(c.family_name, c.middle_name, c.given_name, NameOrder(c.name_order)).display()
 
 
 def _index_contacts(session: Session, ids: list[str]) -> None:
-    contacts = session.scalars(select(Contact).where(Contact.id.in_(ids))).all()
-    current = session.execute(
+    # On the connection, not the session: plain rows without the ORM's loading machinery.
+    conn = session.connection()
+    contacts = conn.execute(
+        select(
+            Contact.id,
+            Contact.deleted_at.is_not(None).label("gone"),
+            Contact.family_name,
+            Contact.middle_name,
+            Contact.given_name,
+            Contact.name_order,
+            Contact.email,
+            Contact.tax_code,
+            Contact.phone,
+            Contact.mobile,
+        ).where(Contact.id.in_(ids))
+    ).all()
+    current = conn.execute(
         select(Position.contact_id, Position.title, Account.name)
         .join(Account, Account.id == Position.account_id)
         .where(
@@ -116,7 +209,7 @@ def _index_contacts(session: Session, ids: list[str]) -> None:
     docs: list[dict[str, str]] = []
     removed: list[str] = []
     for c in contacts:
-        if c.deleted_at is not None:
+        if c.gone:
             removed.append(c.id)
             continue
         name = contact_display_name(c)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, inspect, select
+from sqlalchemy import Engine, bindparam, delete, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from workbench.domain.changes import ChangeSet, Op, RowChange
@@ -193,14 +193,60 @@ class UnitOfWork:
             row.update(_derived(model, row))
             prepared.append(row)
         if prepared:
-            # render_nulls: rows whose None fields differ still go in one executemany batch.
-            self.session.execute(insert(model).execution_options(render_nulls=True), prepared)
+            _insert_rows(self.session, model, prepared)
             self._changes.extend(
                 RowChange(table, r["id"], Op.INSERT, {}, _bulk_after(r)) for r in prepared
             )
             if self.capture_sync:
                 self._bulk.update(((table, r["id"]), r) for r in prepared)
         return [r["id"] for r in prepared]
+
+    def update_many(self, table: str, rows: list[tuple[Mapping[str, Any], dict[str, Any]]]) -> None:
+        """Rewrite many rows of one table from server data (remote units only): each item is
+        the row as stored (every column, as `select(table)` reads it) and the row it becomes.
+
+        Why not `update` per row: that loads an entity and flushes once per row, which was
+        most of the time a sync page of edits took. Here derived columns are recomputed, only
+        changed columns are written (one executemany per set of changed columns) and each row
+        gets the same `RowChange` the flush hook would have recorded (archive/restore when only
+        `deleted_at` changed). No entity of these rows may be loaded in this session.
+        """
+        if not self.remote:
+            raise ValueError("update_many applies server data; local edits use update")
+        model = self._model(table)
+        now = capture.utcnow()
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for before, wanted in rows:
+            after = {**before, **wanted}
+            after.update(_derived(model, after))
+            changed = {k: v for k, v in after.items() if k != "id" and before.get(k) != v}
+            shown = {k: v for k, v in changed.items() if k not in capture.IGNORED}
+            if shown:
+                changed["updated_at"] = now
+                op = Op.UPDATE
+                if set(shown) == {"deleted_at"}:
+                    op = Op.ARCHIVE if shown["deleted_at"] is not None else Op.RESTORE
+                self._changes.append(
+                    RowChange(
+                        table,
+                        str(before["id"]),
+                        op,
+                        {k: capture.plain(before.get(k)) for k in shown},
+                        {k: capture.plain(v) for k, v in shown.items()},
+                    )
+                )
+            if changed:
+                groups.setdefault(tuple(sorted(changed)), []).append(
+                    {**changed, "_row_id": before["id"]}
+                )
+        columns = model.__table__.c  # type: ignore[attr-defined]
+        for names, params in groups.items():
+            statement = (
+                update(model.__table__)  # type: ignore[attr-defined]
+                .where(columns.id == bindparam("_row_id"))
+                .values({name: bindparam(name) for name in names})
+            )
+            self.session.connection().execute(statement, params)
 
     def update(self, table: str, row_id: str, values: Mapping[str, Any]) -> None:
         obj = self._load(table, row_id)
@@ -303,6 +349,44 @@ class UnitOfWork:
                 self.restore(r.table, r.row_id)
             else:
                 self.update(r.table, r.row_id, _from_plain(self._model(r.table), r.after))
+
+
+_INSERTS: dict[type[Synced], tuple[str, list[tuple[str, Any]]]] = {}
+
+
+def _insert_rows(session: Session, model: type[Synced], rows: list[dict[str, Any]]) -> None:
+    """One executemany of plain tuples, every column given (None is NULL, as ORM inserts with
+    ``render_nulls`` would write it).
+
+    Why not an ORM or Core insert: both build a parameter dict per row through SQLAlchemy's
+    compiler, about a third of what a 10,000-row sync page cost. The columns' own bind
+    processors (datetimes and dates to SQLite text, booleans to integers) are applied here,
+    so the stored values are exactly what SQLAlchemy would store.
+    """
+    conn = session.connection()
+    plan = _INSERTS.get(model)
+    if plan is None:
+        quote = conn.dialect.identifier_preparer.quote
+        attrs = list(inspect(model).column_attrs)
+        table = model.__table__  # type: ignore[attr-defined]
+        names = ", ".join(quote(a.columns[0].name) for a in attrs)
+        marks = ", ".join("?" * len(attrs))
+        plan = (
+            f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})",
+            [(a.key, a.columns[0].type.bind_processor(conn.dialect)) for a in attrs],
+        )
+        _INSERTS[model] = plan
+    sql, columns = plan
+    conn.exec_driver_sql(
+        sql,
+        [
+            tuple(
+                process(row[key]) if process is not None and row[key] is not None else row[key]
+                for key, process in columns
+            )
+            for row in rows
+        ],
+    )
 
 
 def _bulk_after(row: Mapping[str, Any]) -> dict[str, Any]:

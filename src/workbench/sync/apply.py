@@ -22,6 +22,7 @@ fit their column, are skipped with a warning rather than wedging the pull.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections import Counter
@@ -70,9 +71,11 @@ class _Page:
 
     uow: UnitOfWork
     versions: dict[tuple[str, str], _Stored | None] = field(default_factory=dict)
-    # Local rows the page touches, loaded in bulk by `_prefetch` and held here (the session's
-    # identity map holds them only weakly): None for a row this device does not have.
-    objects: dict[tuple[str, str], Synced | None] = field(default_factory=dict)
+    # Local rows the page touches, read in bulk by `_prefetch` as plain column values (every
+    # column), then changed in place as ops apply: None for a row this device does not have.
+    objects: dict[tuple[str, str], dict[str, Any] | None] = field(default_factory=dict)
+    # The rows of `objects` as stored before the page, for those the page changes.
+    before: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # Rows whose pulled values equal what this device already holds: only their row_seq
     # moves, set in one statement per table (`_bump_row_seqs`) rather than an ORM flush each.
     row_seqs: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -93,15 +96,25 @@ def apply_pull_page(store: Store, page: PullResponse) -> ChangeSet:
         return uow.commit()
 
 
-def bootstrap_key(scope: str) -> str:
-    """The `sync_state` key holding a scope's snapshot position: ``"<as_of> <after>"``."""
-    return f"boot:{scope}"[:40]
+#: Prefix of the `sync_state` keys of snapshot streams (`bootstrap_key`).
+BOOT_PREFIX = "boot:"
 
 
-def apply_snapshot_page(store: Store, scope: str, page: BootstrapResponse) -> ChangeSet:
-    """Apply one snapshot page of ``scope`` and store where the next page starts, in one
-    transaction (SYNC.md §1.9 step 2). The snapshot is the server's state at or after
-    ``as_of``, so each row is authoritative at least at that position."""
+def bootstrap_key(scopes: Iterable[str]) -> str:
+    """The `sync_state` key of the snapshot stream of the union of ``scopes``: ``boot:`` and
+    a hash of the sorted scope set, so a cut-off stream is resumed only for the same set.
+
+    The value is ``"<as_of> <after>"`` while the stream runs and ``"<as_of>"`` once its last
+    page is applied; the engine drops it when the batch of scope events commits.
+    """
+    digest = hashlib.sha256("\n".join(sorted(set(scopes))).encode()).hexdigest()
+    return f"{BOOT_PREFIX}{digest[:24]}"
+
+
+def apply_snapshot_page(store: Store, scopes: Iterable[str], page: BootstrapResponse) -> ChangeSet:
+    """Apply one snapshot page of the stream of ``scopes`` and store where the next page
+    starts, in one transaction (SYNC.md §1.9 step 2). The snapshot is the server's state at or
+    after ``as_of``, so each row is authoritative at least at that position."""
     with store.unit(remote=True) as uow:
         _apply_ops(uow, page.rows, authority=page.as_of)
         if page.rows:
@@ -109,7 +122,7 @@ def apply_snapshot_page(store: Store, scope: str, page: BootstrapResponse) -> Ch
                 uow.session, max(fv.hlc for row in page.rows for fv in row.fields.values())
             )
         position = f"{page.as_of} {page.next or ''}".strip()
-        uow.session.merge(SyncState(k=bootstrap_key(scope), v=position))
+        uow.session.merge(SyncState(k=bootstrap_key(scopes), v=position))
         return uow.commit()
 
 
@@ -129,6 +142,13 @@ def _apply_ops(uow: UnitOfWork, ops: Sequence[PulledOp], authority: int | None) 
         rows = [r for (t, _), r in work.new_rows.items() if t == table]
         if rows:
             uow.insert_many(table, rows)
+        changed = [
+            (before, work.objects[key])
+            for key, before in work.before.items()
+            if key[0] == table and work.objects[key] is not None
+        ]
+        if changed:
+            uow.update_many(table, changed)  # type: ignore[arg-type]
     _bump_row_seqs(uow.session, work.row_seqs)
     _write_versions(uow.session, work.written)
     return work
@@ -150,10 +170,10 @@ def _prefetch(work: _Page, ops: Sequence[PulledOp]) -> None:
             for row_id in chunk:
                 work.versions[(table, row_id)] = None
                 work.objects[(table, row_id)] = None
-            # One query per chunk instead of a `session.get` per row: the objects land in the
-            # identity map, where `uow.update` finds them.
-            for obj in session.scalars(select(model).where(model.id.in_(chunk))):
-                work.objects[(table, obj.id)] = obj
+            # One query per chunk, plain rows: no entities to build or flush (`update_many`).
+            table_ = model.__table__  # type: ignore[attr-defined]
+            for found in conn.execute(select(table_).where(table_.c.id.in_(chunk))):
+                work.objects[(table, found.id)] = dict(found._mapping)
             for row_id, hlc, node, seq, packed, scopes in conn.exec_driver_sql(
                 "SELECT row_id, hlc, node, seq, fields, scopes FROM sync_version"
                 f" WHERE tbl = ? AND row_id IN ({marks})",
@@ -166,14 +186,39 @@ def _prefetch(work: _Page, ops: Sequence[PulledOp]) -> None:
                 )
 
 
+_COLUMN_SETS: dict[str, frozenset[str]] = {}
+
+
+def _columns(table: str) -> frozenset[str]:
+    found = _COLUMN_SETS.get(table)
+    if found is None:
+        found = _COLUMN_SETS[table] = frozenset(outbox.synced_columns(table))
+    return found
+
+
 def _apply_op(work: _Page, op: PulledOp, authority: int) -> None:
-    model = SYNCED_TABLES[op.tbl]
     key = (op.tbl, op.id)
-    columns = set(outbox.synced_columns(op.tbl))
+    if (
+        work.objects.get(key) is None
+        and work.versions.get(key) is None
+        and key not in work.written
+        and key not in work.new_rows
+    ):
+        _apply_new(work, op, key)
+        return
+    model = SYNCED_TABLES[op.tbl]
+    columns = _columns(op.tbl)
     stored = work.written.get(key) or work.versions.get(key)
     row_version, overrides = (stored.row, stored.fields) if stored else (_NO_VERSION, {})
     pending_new = work.new_rows.get(key)
     obj = work.objects.get(key) if pending_new is None else None
+    if stored is not None and obj is not None and _already_held(op, stored, obj):
+        # Typically this device's own push coming back: nothing to merge or rewrite, only
+        # the row's seq moves and the scopes the server filed the row under are recorded.
+        work.row_seqs[key] = max(work.row_seqs.get(key, 0), op.seq)
+        if not stored.scopes.issuperset(op.scopes):
+            work.written[key] = _Stored(stored.row, stored.fields, stored.scopes | set(op.scopes))
+        return
 
     def current(name: str) -> Any:
         if pending_new is not None:
@@ -183,8 +228,8 @@ def _apply_op(work: _Page, op: PulledOp, authority: int) -> None:
                 else pending_new.get(name)
             )
         if name == DELETED:
-            return obj.deleted_at is not None if obj is not None else False
-        return getattr(obj, name) if obj is not None else None
+            return obj["deleted_at"] is not None if obj is not None else False
+        return obj.get(name) if obj is not None else None
 
     has_local = obj is not None or pending_new is not None
     values: dict[str, Any] = {}
@@ -233,20 +278,71 @@ def _apply_op(work: _Page, op: PulledOp, authority: int) -> None:
         pending_new["row_seq"] = max(pending_new.get("row_seq") or 0, op.seq)
     else:
         assert obj is not None
-        if deleted is not None and deleted == (obj.deleted_at is not None):
+        if deleted is not None and deleted == (obj["deleted_at"] is not None):
             deleted = None  # already archived (restored)
-        if not values and deleted is None:
+        if not values and deleted is None and key not in work.before:
             work.row_seqs[key] = max(work.row_seqs.get(key, 0), op.seq)
         else:
-            uow = work.uow
-            uow.update(op.tbl, op.id, {**values, "row_seq": max(obj.row_seq or 0, op.seq)})
+            # Changed in place, written once per page by `update_many`; a later op of the
+            # same row in this page sees these values as the current ones.
+            work.before.setdefault(key, dict(obj))
+            obj.update(values)
+            obj["row_seq"] = max(obj.get("row_seq") or 0, op.seq)
             if deleted is True:
-                uow.archive(op.tbl, op.id)
+                obj["deleted_at"] = capture.utcnow()
             elif deleted is False:
-                uow.restore(op.tbl, op.id)
+                obj["deleted_at"] = None
     fields = {**overrides, **won}
     fields = {f: v for f, v in fields.items() if tuple(v) != tuple(row_version)}
     work.written[key] = _Stored(row_version, fields, scopes)
+
+
+def _already_held(op: PulledOp, stored: _Stored, obj: dict[str, Any]) -> bool:
+    """Whether this device already holds every field of ``op`` at exactly the pulled version
+    (seq included), and the row's tombstone state. A version names one value (a node never
+    issues an HLC twice), so the values are then equal too and merging would change nothing.
+    """
+    for name, fv in op.fields.items():
+        hlc, node, seq = stored.fields.get(name, stored.row)
+        if hlc != fv.hlc or node != fv.node or seq != (op.seq if fv.seq is None else fv.seq):
+            return False
+    return op.deleted == (obj["deleted_at"] is not None)
+
+
+def _apply_new(work: _Page, op: PulledOp, key: tuple[str, str]) -> None:
+    """A row this device has never held, nor any version of: every field wins as it is
+    (``merge_remote`` with no local value), so no merge is needed. Most rows of a bootstrap or
+    of a big pull take this path, which is why it is kept apart and lean."""
+    model = SYNCED_TABLES[op.tbl]
+    columns = _columns(op.tbl)
+    values: dict[str, Any] = {}
+    won: dict[str, _Packed] = {}
+    deleted = op.deleted
+    for name, fv in op.fields.items():
+        if name == DELETED:
+            deleted = bool(fv.value)
+        elif name not in columns:
+            log.warning("pulled field %s.%s ignored: not a synced column", op.tbl, name)
+            continue
+        else:
+            try:
+                values[name] = _column_value(model, name, fv.value)
+            except BadValue as exc:
+                log.warning("pulled value of %s.%s ignored: %s", op.tbl, name, exc)
+                continue
+        won[name] = (fv.hlc, fv.node, fv.seq if fv.seq is not None else op.seq)
+    row = {**_fallbacks(model, values), **values, "id": op.id, "row_seq": op.seq}
+    row["deleted_at"] = capture.utcnow() if deleted else None
+    work.new_rows[key] = row
+    # The row-level version is the most common field version; fields differing from it are
+    # stored individually (usually none: one change wrote them all).
+    distinct = set(won.values())
+    if len(distinct) == 1:
+        row_version = next(iter(distinct))
+    else:
+        row_version = Counter(won.values()).most_common(1)[0][0] if won else _NO_VERSION
+    fields = {f: v for f, v in won.items() if v != row_version}
+    work.written[key] = _Stored(row_version, fields, set(op.scopes))
 
 
 def _bump_row_seqs(session: Session, row_seqs: dict[tuple[str, str], int]) -> None:
@@ -386,14 +482,29 @@ def _fallbacks(model: type[Synced], values: dict[str, Any]) -> dict[str, Any]:
     """Empty values for required columns without a default that a creating op did not carry
     (a partial op for a row this client never had), so one such op cannot wedge the pull."""
     out: dict[str, Any] = {}
-    for attr in inspect(model).column_attrs:
-        column = attr.columns[0]
-        if attr.key in values or column.nullable or column.default is not None:
-            continue
-        if column.primary_key or column.foreign_keys or column.info.get("sync", True) is False:
-            continue  # ids, references and local/derived columns are not ours to invent
-        empty = _EMPTY.get(column.type.python_type)
-        if empty is not None:
-            log.warning("pulled row of %s has no %s; stored empty", model.__name__, attr.key)
-            out[attr.key] = empty
+    for name, empty in _required(model):
+        if name not in values:
+            log.warning("pulled row of %s has no %s; stored empty", model.__name__, name)
+            out[name] = empty
     return out
+
+
+_REQUIRED: dict[type[Synced], list[tuple[str, Any]]] = {}
+
+
+def _required(model: type[Synced]) -> list[tuple[str, Any]]:
+    """Required synced value columns without a default, with the empty value to store."""
+    found = _REQUIRED.get(model)
+    if found is None:
+        found = []
+        for attr in inspect(model).column_attrs:
+            column = attr.columns[0]
+            if column.nullable or column.default is not None:
+                continue
+            if column.primary_key or column.foreign_keys or column.info.get("sync", True) is False:
+                continue  # ids, references and local/derived columns are not ours to invent
+            empty = _EMPTY.get(column.type.python_type)
+            if empty is not None:
+                found.append((attr.key, empty))
+        _REQUIRED[model] = found
+    return found

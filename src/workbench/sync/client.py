@@ -172,7 +172,6 @@ class SyncClient:
         *,
         json_body: bytes | None = None,
         auth: bool = True,
-        params: dict[str, str] | None = None,
     ) -> httpx.Response:
         headers = {"Accept": "application/json"}
         if json_body is not None:
@@ -183,7 +182,7 @@ class SyncClient:
             headers["Authorization"] = f"Bearer {self._token}"
         try:
             response = self._http.request(
-                method, f"{API_PREFIX}{path}", content=json_body, headers=headers, params=params
+                method, f"{API_PREFIX}{path}", content=json_body, headers=headers
             )
         except httpx.TimeoutException as exc:
             raise ServerUnavailable(f"no answer from {self.base_url} (timed out)") from exc
@@ -248,8 +247,9 @@ class SyncClient:
         return answer
 
     def snapshot(self, request: BootstrapRequest) -> BootstrapResponse:
-        """One snapshot page of a scope (SYNC.md §1.9), checked to answer the request."""
-        response = self._request("GET", "/snapshot", params=request.to_query())
+        """One snapshot page of the union of the request's scopes (SYNC.md §1.9, as built:
+        one stream for many scopes), checked to answer the request."""
+        response = self._request("POST", "/snapshot", json_body=request.model_dump_json().encode())
         try:
             answer = BootstrapResponse.model_validate_json(response.content)
             answer.check_follows(request)

@@ -36,6 +36,7 @@ from workbench.domain.ids import new_id
 from workbench.storage import outbox
 from workbench.storage.store import Store
 from workbench.sync.apply import (
+    BOOT_PREFIX,
     CURSOR_KEY,
     HEAD_SEQ_KEY,
     apply_pull_page,
@@ -51,9 +52,12 @@ from workbench.sync.client import (
     SyncError,
     Unauthorized,
 )
+from workbench.sync.gc_pause import collector_paused
 from workbench.sync.protocol import (
     MAX_CHANGES_PER_PUSH,
     MAX_OPS_PER_PUSH,
+    MAX_SNAPSHOT_LIMIT,
+    MAX_SNAPSHOT_SCOPES,
     PROTOCOL,
     BootstrapRequest,
     Change,
@@ -110,6 +114,9 @@ Progress = Callable[[int, int, str], None]
 
 class SyncEngine:
     """Syncs one local database with one server through a signed-in `SyncClient`."""
+
+    #: Rows per snapshot page asked for (tests make pages small to break bootstraps off).
+    snapshot_limit: int = MAX_SNAPSHOT_LIMIT
 
     def __init__(
         self,
@@ -186,7 +193,7 @@ class SyncEngine:
             and state.get(CURSOR_KEY) is not None
             and state.get(CURSOR_KEY) == state.get(HEAD_SEQ_KEY)
             and not json.loads(state.get(REMOVED_KEY) or "[]")
-            and not any(k.startswith("boot:") for k in state)
+            and not any(k.startswith(BOOT_PREFIX) for k in state)
         )
 
     def _check(self) -> None:
@@ -255,8 +262,9 @@ class SyncEngine:
                 hlc=max(1, self._clock()),
                 changes=[change for _, change in valid],
             )
-            answer = self.client.push(request)
-            answered = self._apply_push_answer([e for e, _ in valid], answer, tally, changes)
+            with collector_paused():
+                answer = self.client.push(request)
+                answered = self._apply_push_answer([e for e, _ in valid], answer, tally, changes)
             done += answered
             if answered == 0:
                 return  # a gap the server reported is resent next cycle, nothing to loop on
@@ -310,6 +318,8 @@ class SyncEngine:
         forked = False
         with self.store.unit(remote=True) as uow:
             conn = uow.session.connection()
+            marks = _Answered(conn)
+            answered_seqs: list[tuple[int]] = []
             for result in answer.results:
                 entry = by_id[result.change_id]
                 if result.status == "device_forked":
@@ -320,20 +330,22 @@ class SyncEngine:
                 answered += 1
                 assert result.seq is not None
                 status = result.original_status or result.status
-                _mark_answered(conn, entry, result.seq)
+                marks.add(entry, result.seq)
                 if status == "applied" and any(_creates(op) for op in entry.ops):
                     conn.exec_driver_sql(
                         "INSERT INTO sync_state (k, v) VALUES (?, '1') ON CONFLICT (k) DO NOTHING",
                         (UNDELIVERED_KEY,),
                     )
-                conn.exec_driver_sql(
-                    "DELETE FROM sync_outbox WHERE device_seq = ?", (entry.device_seq,)
-                )
+                answered_seqs.append((entry.device_seq,))
                 if status == "rejected":
                     code, _, detail = (result.reason or "rejected").partition(": ")
                     _to_attention(conn, entry, code, detail)
+                    marks.flush()  # the purge reads the seqs of every change before it
                     _purge_refused_creations(uow, entry, result)
                     tally.rejected += 1
+            marks.flush()
+            if answered_seqs:
+                conn.exec_driver_sql("DELETE FROM sync_outbox WHERE device_seq = ?", answered_seqs)
             outbox.observe(uow.session, answer.server_hlc)
             changes.append(uow.commit())
         tally.pushed += answered
@@ -358,16 +370,24 @@ class SyncEngine:
                 limit=self.page_limit,
                 hlc=int(state.get("hlc", "0")),
             )
-            page = self.client.pull(request)
+            with collector_paused():
+                page = self.client.pull(request)
             if page.scope_events:
                 self._scope_events(page, state, tally, changes)
                 continue
-            if state.get(BOOTING_KEY):
+            if state.get(BOOTING_KEY) or any(k.startswith(BOOT_PREFIX) for k in state):
                 # No events: the scope set this device holds is the server's current one.
                 held = set(json.loads(state.get(SCOPES_KEY, "[]")))
                 removed = set(json.loads(state.get(REMOVED_KEY, "[]")))
                 self.store.set_sync_state(_abandon_unfinished(state, held, removed))
-            changes.append(apply_pull_page(self.store, page))
+            unmoved = (
+                not page.ops
+                and state.get(CURSOR_KEY) == str(page.cursor)
+                and state.get(HEAD_SEQ_KEY) == str(page.head_seq)
+            )
+            if not unmoved:  # the common poll finds nothing: no write transaction for it
+                with collector_paused():
+                    changes.append(apply_pull_page(self.store, page))
             tally.pulled += len(page.ops)
             tally.conflicts += sum(1 for op in page.ops if op.tbl == outbox.CONFLICT_TABLE)
             self._progress(page.cursor, max(page.head_seq, 1), "pull")
@@ -386,22 +406,27 @@ class SyncEngine:
         removed = set(json.loads(state.get(REMOVED_KEY, "[]")))
         fresh_device = not held and int(state.get(CURSOR_KEY, "0")) == 0
         booting = set(json.loads(state.get(BOOTING_KEY, "[]")))
-        added = {e.scope for e in page.scope_events if e.event == "added"}
-        if not added <= booting:
+        added = sorted({e.scope for e in page.scope_events if e.event == "added"})
+        if not booting.issuperset(added):
             # Rows of these scopes land before the batch is committed: if the cycle breaks
             # off, the next batch must know about them (see `_abandon_unfinished`).
-            self.store.set_sync_state({BOOTING_KEY: json.dumps(sorted(booting | added))})
-            state = {**state, BOOTING_KEY: json.dumps(sorted(booting | added))}
-        as_of: list[int] = []
+            self.store.set_sync_state({BOOTING_KEY: json.dumps(sorted(booting.union(added)))})
+            state = {**state, BOOTING_KEY: json.dumps(sorted(booting.union(added)))}
+        # One snapshot stream for all the added scopes (SYNC.md §1.9 has one per scope: 5,000
+        # accounts were 5,000+ requests), in chunks the server accepts.
+        streams = [
+            added[i : i + MAX_SNAPSHOT_SCOPES] for i in range(0, len(added), MAX_SNAPSHOT_SCOPES)
+        ]
+        as_of = [self._bootstrap(scopes, tally, changes) for scopes in streams]
         for event in page.scope_events:
             if event.event == "added":
-                as_of.append(self._bootstrap(event.scope, tally, changes))
                 held.add(event.scope)
                 removed.discard(event.scope)
             else:
                 held.discard(event.scope)
                 removed.add(event.scope)
         values = _abandon_unfinished(state, held, removed)
+        values.update(dict.fromkeys((bootstrap_key(scopes) for scopes in streams), None))
         values[SCOPES_KEY] = json.dumps(sorted(held))
         values[SCOPE_SET_VERSION_KEY] = str(page.scope_set_version)
         if fresh_device and as_of:
@@ -410,27 +435,37 @@ class SyncEngine:
             values[CURSOR_KEY] = str(min(as_of))
         self.store.set_sync_state(values)
 
-    def _bootstrap(self, scope: str, tally: _Tally, changes: list[ChangeSet]) -> int:
-        """Fetch a scope's snapshot page by page (resuming a cut-off one); returns as_of."""
-        saved = self.store.sync_state(bootstrap_key(scope))
+    def _bootstrap(self, scopes: list[str], tally: _Tally, changes: list[ChangeSet]) -> int:
+        """Fetch the snapshot of the union of ``scopes`` page by page; returns its as_of.
+
+        The stream's position is kept under its scope set (`bootstrap_key`) until the batch
+        of scope events commits: a stream of the same set that a broken-off cycle began is
+        resumed, one it finished is not fetched again, and one of another set is left for
+        `_abandon_unfinished` to drop.
+        """
+        saved = self.store.sync_state(bootstrap_key(scopes))
         as_of: int | None = None
         after: str | None = None
         if saved:
             first, _, rest = saved.partition(" ")
             as_of, after = int(first), (rest or None)
+            if after is None:
+                return as_of  # finished before the cycle broke off
         for _ in range(MAX_ROUNDS * 100):
             self._check()
-            request = BootstrapRequest(scope=scope, as_of=as_of, after=after)
-            page = self.client.snapshot(request)
-            changes.append(apply_snapshot_page(self.store, scope, page))
+            request = BootstrapRequest(
+                scopes=scopes, as_of=as_of, after=after, limit=self.snapshot_limit
+            )
+            with collector_paused():
+                page = self.client.snapshot(request)
+                changes.append(apply_snapshot_page(self.store, scopes, page))
             tally.pulled += len(page.rows)
             tally.conflicts += sum(1 for r in page.rows if r.tbl == outbox.CONFLICT_TABLE)
             self._progress(tally.pulled, tally.pulled + (1000 if page.next else 0), "bootstrap")
             as_of, after = page.as_of, page.next
             if page.next is None:
-                self.store.set_sync_state({bootstrap_key(scope): None})
                 return page.as_of
-        raise ProtocolError(f"the snapshot of {scope} did not end")
+        raise ProtocolError(f"the snapshot of {len(scopes)} scopes did not end")
 
     # -- removed scopes ------------------------------------------------------------------
     def _retire_removed_scopes(self, changes: list[ChangeSet]) -> None:
@@ -488,16 +523,19 @@ def _abandon_unfinished(
 ) -> dict[str, str | None]:
     """`sync_state` values that settle scopes an earlier, broken-off batch of scope events
     began to bootstrap: those the server's scope set (``held``) no longer has are removed
-    scopes (their rows are purged like any other's) and their snapshot positions are dropped.
+    scopes (their rows are purged like any other's), and every snapshot position in ``state``
+    is dropped.
 
     Why: the server states scope events relative to the scope set version this device last
     *committed*. A scope added by a batch that broke off after some of its rows were written,
     and taken away again before the next pull, is in neither version, so no event would ever
-    name it and its rows would stay on the device for good.
+    name it and its rows would stay on the device for good. The positions: a stream is keyed
+    by its scope set and only resumed by a batch that asks for the same set again, which a
+    batch after the device's scope set settled must not do (it fetches the set anew).
     """
     booting = set(json.loads(state.get(BOOTING_KEY) or "[]"))
     abandoned = booting - held
-    values: dict[str, str | None] = {bootstrap_key(s): None for s in abandoned}
+    values: dict[str, str | None] = {k: None for k in state if k.startswith(BOOT_PREFIX)}
     values[REMOVED_KEY] = json.dumps(sorted((removed | abandoned) - held))
     values[BOOTING_KEY] = None
     return values
@@ -536,32 +574,75 @@ def _to_attention(conn: Any, entry: _Entry, code: str, detail: str) -> None:
     )
 
 
-def _mark_answered(conn: Any, entry: _Entry, seq: int) -> None:
-    """Give this change's still-current pending versions the seq the server answered with.
+class _Answered:
+    """Gives answered changes' still-current pending versions the seq the server answered
+    with, for a whole push answer at once.
 
-    A version is this change's when its HLC is the change's (this file's clock never issues
-    one twice); a later local edit of the same field keeps its own pending version. The next
-    pull brings the server's state at this seq, which then replaces whatever lost.
+    A version is a change's when its HLC is the change's (this file's clock never issues one
+    twice); a later local edit of the same field keeps its own pending version. The next pull
+    brings the server's state at that seq, which then replaces whatever lost.
+
+    Why in bulk: a push of 10,000 new rows used to read and rewrite ``sync_version`` one row
+    at a time (20,000 statements); here the rows are read in chunks, the marks applied in
+    answer order in memory, and the changed rows written with one executemany.
     """
-    keys = {(op["tbl"], op["id"]) for op in entry.ops if op["tbl"] != outbox.CONFLICT_TABLE}
-    for tbl, row_id in keys:
-        row = conn.exec_driver_sql(
-            "SELECT hlc, seq, fields FROM sync_version WHERE tbl = ? AND row_id = ?",
-            (tbl, row_id),
-        ).first()
-        if row is None:
-            continue
-        hlc, row_seq, packed = row
-        if hlc == entry.hlc and row_seq is None:
-            row_seq = seq
-        fields = json.loads(packed)
-        for version in fields.values():
-            if version[0] == entry.hlc and version[2] is None:
-                version[2] = seq
-        conn.exec_driver_sql(
-            "UPDATE sync_version SET seq = ?, fields = ? WHERE tbl = ? AND row_id = ?",
-            (row_seq, outbox.dumps(fields), tbl, row_id),
+
+    _CHUNK = 500
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.todo: list[tuple[_Entry, int]] = []
+
+    def add(self, entry: _Entry, seq: int) -> None:
+        self.todo.append((entry, seq))
+
+    def flush(self) -> None:
+        if not self.todo:
+            return
+        keyed = [(entry, seq, _row_keys(entry)) for entry, seq in self.todo]
+        self.todo = []
+        wanted: dict[str, list[str]] = {}
+        for _, _, keys in keyed:
+            for tbl, row_id in keys:
+                wanted.setdefault(tbl, []).append(row_id)
+        rows: dict[tuple[str, str], list[Any]] = {}
+        for tbl, ids in wanted.items():
+            unique = list(dict.fromkeys(ids))
+            for start in range(0, len(unique), self._CHUNK):
+                chunk = unique[start : start + self._CHUNK]
+                found = self.conn.exec_driver_sql(
+                    "SELECT row_id, hlc, seq, fields FROM sync_version"
+                    f" WHERE tbl = ? AND row_id IN ({','.join('?' * len(chunk))})",
+                    (tbl, *chunk),
+                )
+                for row_id, hlc, row_seq, packed in found:
+                    rows[(tbl, row_id)] = [hlc, row_seq, json.loads(packed)]
+        dirty: set[tuple[str, str]] = set()
+        for entry, seq, keys in keyed:
+            for key in keys:
+                row = rows.get(key)
+                if row is None:
+                    continue
+                if row[0] == entry.hlc and row[1] is None:
+                    row[1] = seq
+                    dirty.add(key)
+                for version in row[2].values():
+                    if version[0] == entry.hlc and version[2] is None:
+                        version[2] = seq
+                        dirty.add(key)
+        if dirty:
+            self.conn.exec_driver_sql(
+                "UPDATE sync_version SET seq = ?, fields = ? WHERE tbl = ? AND row_id = ?",
+                [(rows[k][1], outbox.dumps(rows[k][2]), *k) for k in dirty],
+            )
+
+
+def _row_keys(entry: _Entry) -> list[tuple[str, str]]:
+    return list(
+        dict.fromkeys(
+            (op["tbl"], op["id"]) for op in entry.ops if op["tbl"] != outbox.CONFLICT_TABLE
         )
+    )
 
 
 def _creates(op: dict[str, Any]) -> bool:

@@ -403,16 +403,17 @@ def create_app(
         )
         return Response(answer, media_type="application/json")
 
-    @private.get("/snapshot", response_model=protocol.BootstrapResponse)
+    @private.post("/snapshot", response_model=protocol.BootstrapResponse)
     async def snapshot(
         request: Request, principal: Annotated[Principal, Depends(current_principal)]
     ) -> Response:
+        """One page of the snapshot of the union of many scopes (a JSON body: the scope list
+        may be long; SYNC.md §1.9's GET of one scope is not served)."""
+        body = await request.body()
         try:
-            parsed = protocol.BootstrapRequest.from_query(dict(request.query_params))
+            parsed = protocol.BootstrapRequest.model_validate_json(body)
         except ValidationError as exc:
             raise _invalid(exc) from None
-        except ValueError as exc:
-            raise service.Refusal("invalid", str(exc)) from None
         answer = await _in_thread(service.snapshot, engine, _caller(principal), parsed)
         return Response(answer, media_type="application/json")
 

@@ -18,7 +18,8 @@ new to a scope. That is what lets a client treat a pulled op as the server's wor
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ from workbench.domain.merge import (
     DELETED,
     Conflict,
     IncomingField,
+    Policy,
     Rejected,
     RejectReason,
     merge_row,
@@ -39,20 +41,48 @@ from workbench.storage.outbox import CONFLICT_TABLE
 from workbench.sync import protocol
 from workbench.sync.protocol import ChangeResult, ConflictOut, ConflictSide
 from workbench.sync.schema import (
+    COLUMN_RULES,
     FIELD_POLICIES,
     FINANCE_SCOPE,
     REF_TABLES,
     account_scope,
     check_value,
-    is_synced_table,
     user_scope,
 )
 from workbench.sync.server import scopes as scoping
-from workbench.sync.server.db import sync_change, sync_log, sync_log_scope, users
-from workbench.sync.server.rows import RowCache, RowState, from_states, is_deleted
+from workbench.sync.server.db import bulk_insert, sync_change, sync_log, sync_log_scope, users
+from workbench.sync.server.rows import RowCache, RowState, dumps, from_states, is_deleted
 
 SERVER_NODE = "server"
-_SCOPE_TABLES = frozenset({"accounts", "account_team"})
+_SCOPE_TABLES = scoping.SCOPE_TABLES
+_LOG_COLUMNS = ("seq", "op_no", "tbl", "row_id", "fields", "deleted", "scopes")
+_LOG_SCOPE_COLUMNS = ("scope", "seq", "op_no")
+
+
+def _plain_rules() -> dict[str, dict[str, int]]:
+    """Per table, the fields whose usual values `_check_fields` accepts without `check_value`:
+    text, with its length limit, and integers (-1). A push of 10,000 rows checks some 100,000
+    values, and a type test plus a length is all most of them need; anything else (dates,
+    NULL, a wrong type) takes the full check and its message."""
+    out: dict[str, dict[str, int]] = {}
+    for table, rules in COLUMN_RULES.items():
+        plain: dict[str, int] = {}
+        if table != CONFLICT_TABLE:  # its status has a list of allowed values
+            for name, rule in rules.items():
+                if rule.kind == "str":
+                    plain[name] = sys.maxsize if rule.max_length is None else rule.max_length
+                elif rule.kind == "int":
+                    plain[name] = -1
+        out[table] = plain
+    return out
+
+
+_PLAIN_RULES = _plain_rules()
+#: Tables with a field only the server writes: their new rows go through `merge_row` too,
+#: which refuses such a field (the shortcut for new rows would not).
+_SERVER_ONLY_TABLES = frozenset(
+    t for t, policies in FIELD_POLICIES.items() if Policy.SERVER_ONLY in policies.values()
+)
 
 
 @dataclass(frozen=True)
@@ -76,18 +106,48 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _writable(scopes: set[str], write: frozenset[str], granted: set[str]) -> bool:
+    """May a writer holding ``write`` (plus the accounts its change ``granted`` it) change a
+    row in ``scopes``?"""
+    return scoping.visible(scopes, write) or not granted.isdisjoint(scopes)
+
+
+def _deny(message: str) -> Rejected:
+    return Rejected(RejectReason.NO_ACCESS, "", message)
+
+
+def _check_fields(tbl: str, fields: Mapping[str, Any]) -> None:
+    plain = _PLAIN_RULES[tbl]
+    for name, value in fields.items():
+        limit = plain.get(name)
+        if limit is not None and (
+            type(value) is int if limit < 0 else type(value) is str and len(value) <= limit
+        ):
+            continue
+        problem = check_value(tbl, name, value)
+        if problem is not None:
+            reason = (
+                RejectReason.UNKNOWN_FIELD
+                if "not a synced field" in problem
+                else RejectReason.INVALID_VALUE
+            )
+            raise Rejected(reason, name, problem)
+
+
 @dataclass
 class _Work:
     """One change being worked out: row copies, log order, written fields, new conflicts."""
 
     rows: dict[tuple[str, str], RowState] = field(default_factory=dict)
     full: dict[tuple[str, str], bool] = field(default_factory=dict)  # log order, whole row?
+    # The fields each op wrote, for rows logged with only those (not `full`).
     written: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     conflicts: list[ConflictOut] = field(default_factory=list)
     scopes_changed: bool = False
-    # The `rows` of scope-giving tables (accounts, account_team), so that authorising each op
-    # looks at those few instead of every row the change touched (a change has up to 1,000).
-    scope_rows: dict[tuple[str, str], RowState] = field(default_factory=dict)
+    # Account scopes this very change made the writer own (an account and its first contacts
+    # are usually one local unit of work, so one change), kept up to date op by op so that
+    # authorising an op does not look through the change's other rows (up to 1,000).
+    granted: set[str] = field(default_factory=set)
 
 
 class ChangeWriter:
@@ -97,21 +157,28 @@ class ChangeWriter:
         self.conn = conn
         self.now = now
         self.cache = RowCache(conn)
-        self._log: list[dict[str, Any]] = []
-        self._log_scopes: list[dict[str, Any]] = []
+        self._log: list[tuple[Any, ...]] = []
+        self._log_scopes: list[tuple[str, int, int]] = []
         self._ledger: list[dict[str, Any]] = []
         self._owners: dict[int, tuple[str, str | None]] = {}  # seq -> (change_id, user_id)
         self._names: dict[str, str | None] = {}
-        self._scopes: dict[str, frozenset[str]] = {}  # user id -> read scopes (cached)
+        # user id -> (read, write) scopes, until a change touches a scope-giving row
+        self._scopes: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self._log_scope_text: dict[frozenset[str], tuple[str, list[str]]] = {}
 
     # -- scopes --------------------------------------------------------------------------
-    def read_scopes(self, writer: Writer) -> frozenset[str]:
+    def _user_scopes(self, writer: Writer) -> tuple[frozenset[str], frozenset[str]]:
+        """The writer's (read, write) scopes, once per request (and again after a change to
+        accounts or teams): the write set is derived once, not per op, as it holds
+        thousands of scopes for an account manager."""
         if writer.user_id is None:
-            return frozenset({scoping.ALL_SCOPE})
+            read = frozenset({scoping.ALL_SCOPE})
+            return read, read
         key = writer.user_id
         if key not in self._scopes:
             self.cache.save()  # scope queries read sync_row: make this request's rows visible
-            self._scopes[key] = scoping.read_scopes(self.conn, writer.user_id, writer.role)
+            read = scoping.read_scopes(self.conn, writer.user_id, writer.role)
+            self._scopes[key] = (read, scoping.write_scopes(read, writer.role))
         return self._scopes[key]
 
     # -- the write path ------------------------------------------------------------------
@@ -144,15 +211,23 @@ class ChangeWriter:
     ) -> list[ConflictOut]:
         """Apply one change at ``seq`` or raise `Rejected` (then nothing of it is kept)."""
         work = _Work()
+
+        def scopes_of(tbl: str, row_id: str) -> set[str]:
+            row = self._row(work, tbl, row_id)
+            return set(row.scopes) if row is not None else set()
+
         for op in ops:
-            self._apply_op(work, writer, change_id, hlc, op, seq)
+            self._apply_op(work, writer, change_id, hlc, op, seq, scopes_of)
         for row in work.rows.values():
             self.cache.put(row)
         for op_no, (key, full) in enumerate(work.full.items()):
             row = work.rows[key]
-            written = work.written.get(key, set())
-            fields = row.fields if full else {f: row.fields[f] for f in written if f in row.fields}
-            self._append_log(seq, op_no, row, fields)
+            if full:
+                self._append_log(seq, op_no, row, row.fields)
+            else:
+                have = row.fields
+                fields = {f: have[f] for f in work.written.get(key, ()) if f in have}
+                self._append_log(seq, op_no, row, fields)
         self._owners[seq] = (change_id, writer.user_id)
         if work.scopes_changed:
             self._scopes.clear()
@@ -164,7 +239,7 @@ class ChangeWriter:
         op_no = 0
         for op in ops:
             key = (op.tbl, op.id)
-            row = self.cache.get(*key) if is_synced_table(op.tbl) else None
+            row = self.cache.get(*key) if op.tbl in COLUMN_RULES else None
             if key in seen or row is None:
                 continue
             seen.add(key)
@@ -195,10 +270,8 @@ class ChangeWriter:
 
     def flush(self) -> None:
         self.cache.save()
-        if self._log:
-            self.conn.execute(insert(sync_log), self._log)
-        if self._log_scopes:
-            self.conn.execute(insert(sync_log_scope), self._log_scopes)
+        bulk_insert(self.conn, sync_log, _LOG_COLUMNS, self._log)
+        bulk_insert(self.conn, sync_log_scope, _LOG_SCOPE_COLUMNS, self._log_scopes)
         if self._ledger:
             self.conn.execute(insert(sync_change), self._ledger)
         self._log, self._log_scopes, self._ledger = [], [], []
@@ -217,77 +290,73 @@ class ChangeWriter:
         hlc: int,
         op: protocol.Op,
         seq: int,
+        scopes_of: Callable[[str, str], set[str]],
     ) -> None:
-        if not is_synced_table(op.tbl):
-            raise Rejected(RejectReason.UNKNOWN_TABLE, "", f"{op.tbl} is not synced")
-        for name, value in op.fields.items():
-            problem = check_value(op.tbl, name, value)
-            if problem is not None:
-                reason = (
-                    RejectReason.UNKNOWN_FIELD
-                    if "not a synced field" in problem
-                    else RejectReason.INVALID_VALUE
-                )
-                raise Rejected(reason, name, problem)
-        key = (op.tbl, op.id)
-        current = self._row(work, op.tbl, op.id)
-        if op.tbl == CONFLICT_TABLE and current is None:
+        tbl = op.tbl
+        if tbl not in COLUMN_RULES:
+            raise Rejected(RejectReason.UNKNOWN_TABLE, "", f"{tbl} is not synced")
+        _check_fields(tbl, op.fields)
+        key = (tbl, op.id)
+        current = self._row(work, tbl, op.id)
+        if tbl == CONFLICT_TABLE and current is None:
             raise Rejected(RejectReason.NO_ACCESS, "status", "no such conflict record")
 
-        items: list[tuple[str, Any]] = list(op.fields.items())
-        if op.op != "upsert":
-            items.append((DELETED, op.op == "delete"))
-        # The server itself has seen every stored value: its writes overwrite knowingly.
-        seen = current.fields if writer.device_id is None and current is not None else {}
-        incoming = [
-            IncomingField(
-                name,
-                value,
-                hlc,
-                writer.node,
-                writer.node,
-                seen[name][3] if name in seen else op.base.get(name),
-            )
-            for name, value in items
-        ]
-        if current is None and op.op == "upsert":
-            fields = {inc.field: [inc.value, hlc, writer.node, seq] for inc in incoming}
-            conflicts: list[Conflict] = []
-            row = RowState(op.tbl, op.id, fields, False, set(), seq)
+        node = writer.node
+        conflicts: list[Conflict] = []
+        if current is None and op.op == "upsert" and tbl not in _SERVER_ONLY_TABLES:
+            # A new row: every field is simply the op's (what `merge_row` would work out,
+            # without its per-field objects; most of a big push is new rows).
+            fields = {name: [value, hlc, node, seq] for name, value in op.fields.items()}
+            row = RowState(tbl, op.id, fields, False, set(), seq)
         else:
+            items: list[tuple[str, Any]] = list(op.fields.items())
+            if op.op != "upsert":
+                items.append((DELETED, op.op == "delete"))
+            # The server itself has seen every stored value: its writes overwrite knowingly.
+            seen = current.fields if writer.device_id is None and current is not None else {}
+            incoming = [
+                IncomingField(
+                    name,
+                    value,
+                    hlc,
+                    node,
+                    node,
+                    seen[name][3] if name in seen else op.base.get(name),
+                )
+                for name, value in items
+            ]
             states = current.states() if current is not None else {}
-            merged, conflicts = merge_row(states, incoming, seq, FIELD_POLICIES.get(op.tbl, {}))
+            merged, conflicts = merge_row(states, incoming, seq, FIELD_POLICIES.get(tbl, {}))
             row = (
                 current.copy()
                 if current is not None
-                else RowState(op.tbl, op.id, {}, False, set(), seq)
+                else RowState(tbl, op.id, {}, False, set(), seq)
             )
             row.fields.update(from_states({inc.field: merged[inc.field] for inc in incoming}))
             row.deleted = is_deleted(row.fields)
             row.seq = seq
 
-        if op.tbl == CONFLICT_TABLE:
+        if tbl == CONFLICT_TABLE:
             computed: set[str] = set()
         else:
-            computed = scoping.computed_scopes(
-                op.tbl,
-                op.id,
-                row.value,
-                writer.user_id,
-                lambda t, i: set(r.scopes) if (r := self._row(work, t, i)) else set(),
-            )
+            computed = scoping.computed_scopes(tbl, op.id, row.value, writer.user_id, scopes_of)
         self._authorize(work, writer, op, current, row, computed)
         grew = not computed <= row.scopes
         row.scopes |= computed
 
-        if op.tbl == "positions":
+        if tbl == "positions":
             self._contact_joins_account(work, row, seq)
         work.rows[key] = row
-        work.full[key] = work.full.get(key, False) or current is None or grew
-        work.written.setdefault(key, set()).update(inc.field for inc in incoming)
-        if op.tbl in _SCOPE_TABLES:
+        full = work.full[key] = work.full.get(key, False) or current is None or grew
+        if not full:
+            work.written.setdefault(key, set()).update(op.fields)
+            if op.op != "upsert":
+                work.written[key].add(DELETED)
+        if tbl in _SCOPE_TABLES:
             work.scopes_changed = True
-            work.scope_rows[key] = row
+            account_ref = row.account_ref
+            if account_ref and row.user_ref == writer.user_id and writer.role != "finance":
+                work.granted.add(account_scope(account_ref))
         for conflict in conflicts:
             self._record_conflict(work, writer, change_id, hlc, row, conflict, seq)
 
@@ -302,42 +371,31 @@ class ChangeWriter:
     ) -> None:
         if writer.is_admin:
             return
-        read = self.read_scopes(writer)
-        write = scoping.write_scopes(read, writer.role)
-        # Accounts this very change made the writer own (an account and its first contacts
-        # are usually one local unit of work, so one change).
-        write |= {
-            account_scope(r.account_ref)
-            for r in work.scope_rows.values()
-            if r.account_ref and r.user_ref == writer.user_id and writer.role != "finance"
-        }
-
-        def deny(message: str) -> Rejected:
-            return Rejected(RejectReason.NO_ACCESS, "", message)
-
+        read, write = self._user_scopes(writer)
+        granted = work.granted
         if op.tbl in REF_TABLES:
-            raise deny(f"only an administrator changes {op.tbl}")
+            raise _deny(f"only an administrator changes {op.tbl}")
         if op.tbl == CONFLICT_TABLE:
             assert current is not None
             if not scoping.visible(current.scopes, read):
-                raise deny("not your conflict record")
+                raise _deny("not your conflict record")
             return
-        if current is not None and not scoping.visible(current.scopes, write):
-            raise deny("you do not have access to this record")
+        if current is not None and not _writable(current.scopes, write, granted):
+            raise _deny("you do not have access to this record")
         if op.tbl == "accounts":
             owner_before = current.value("owner_id") if current is not None else None
             owner_after = row.value("owner_id")
             if current is None:
                 if owner_after != writer.user_id or writer.role == "finance":
-                    raise deny("a new account must be owned by its creator")
+                    raise _deny("a new account must be owned by its creator")
                 return
             if owner_after != owner_before and owner_before != writer.user_id:
-                raise deny("only the account's owner or an administrator reassigns it")
-            if account_scope(op.id) not in write and FINANCE_SCOPE not in write:
-                raise deny("you do not have access to this account")
+                raise _deny("only the account's owner or an administrator reassigns it")
+            if not _writable({account_scope(op.id), FINANCE_SCOPE}, write, granted):
+                raise _deny("you do not have access to this account")
             return
-        if not scoping.visible(computed, write):
-            raise deny("you do not have access to this account")
+        if not _writable(computed, write, granted):
+            raise _deny("you do not have access to this account")
 
     def _contact_joins_account(self, work: _Work, position: RowState, seq: int) -> None:
         """A contact with a position at an account is in that account's scope from then on."""
@@ -451,19 +509,16 @@ class ChangeWriter:
 
     # -- log -----------------------------------------------------------------------------
     def _append_log(self, seq: int, op_no: int, row: RowState, fields: dict[str, Any]) -> None:
-        scopes = sorted(row.scopes)
-        self._log.append(
-            {
-                "seq": seq,
-                "op_no": op_no,
-                "tbl": row.tbl,
-                "row_id": row.row_id,
-                "fields": _dumps(fields),
-                "deleted": row.deleted,
-                "scopes": _dumps(scopes),
-            }
-        )
-        self._log_scopes += [{"scope": s, "seq": seq, "op_no": op_no} for s in scopes]
+        text = dumps(fields)
+        if fields is row.fields:
+            row.fields_json = text  # saving the row needs this very text (`RowState`)
+        key = frozenset(row.scopes)
+        scopes = self._log_scope_text.get(key)
+        if scopes is None:
+            ordered = sorted(key)
+            scopes = self._log_scope_text[key] = (_dumps(ordered), ordered)
+        self._log.append((seq, op_no, row.tbl, row.row_id, text, row.deleted, scopes[0]))
+        self._log_scopes += [(s, seq, op_no) for s in scopes[1]]
 
 
 def hlc_ms(hlc: int) -> int:

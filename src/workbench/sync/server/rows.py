@@ -18,14 +18,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from pydantic_core import to_json
+from sqlalchemy import Connection, bindparam, select
 
 from workbench.domain.merge import DELETED, FieldState, Version
 from workbench.sync.schema import ACCOUNT_CHILD_TABLES
-from workbench.sync.server.db import sync_row, sync_row_scope
+from workbench.sync.server import scopes as scoping
+from workbench.sync.server.db import bulk_insert, bulk_update, sync_row, sync_row_scope
 
 Packed = list[Any]  # [value, hlc, node, seq]
 _CHUNK = 500
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON, UTF-8 as is: the stored wire form of fields and log entries.
+
+    pydantic-core's encoder (already a dependency) instead of ``json.dumps``: a push serialises
+    every row it writes, and this is several times faster for the same JSON (floats may print
+    their exponent differently, ``1e-7`` for ``1e-07``, which parses to the same value).
+    """
+    return to_json(value).decode()
 
 
 @dataclass
@@ -38,8 +50,10 @@ class RowState:
     deleted: bool
     scopes: set[str]
     seq: int
-    stored: bool = False  # exists in the database (an UPDATE, not an INSERT, on save)
-    stored_scopes: frozenset[str] = frozenset()
+    # `dumps(fields)` when someone already made it (the change log of a new row holds exactly
+    # these fields), so saving the row does not serialise it again. Whoever changes `fields`
+    # works on a `copy`, which starts without it.
+    fields_json: str | None = None
 
     def copy(self) -> RowState:
         return RowState(
@@ -49,8 +63,6 @@ class RowState:
             self.deleted,
             set(self.scopes),
             self.seq,
-            self.stored,
-            self.stored_scopes,
         )
 
     def value(self, name: str, default: Any = None) -> Any:
@@ -94,6 +106,29 @@ def is_deleted(fields: dict[str, Packed]) -> bool:
     return bool(packed is not None and packed[0] is True)
 
 
+_SELECT_ROWS = select(
+    sync_row.c.row_id,
+    sync_row.c.fields,
+    sync_row.c.deleted,
+    sync_row.c.scopes,
+    sync_row.c.user_ref,
+    sync_row.c.seq,
+).where(sync_row.c.tbl == bindparam("tbl"), sync_row.c.row_id.in_(bindparam("ids", expanding=True)))
+# PostgreSQL: one primary-key probe per id, whatever the statistics say. With the plain
+# ``tbl = ... AND row_id IN (...)`` a table that autovacuum has not analysed yet (a new or fast
+# growing one) is taken to hold few rows per ``tbl``, and the planner scanned every row of the
+# table and compared it with each id: seconds per push after a few big ones. ``OFFSET 0`` keeps
+# the subquery from being merged into a join the planner could again get wrong.
+_PG_SELECT_ROWS = (
+    "SELECT r.row_id, r.fields, r.deleted, r.scopes, r.user_ref, r.seq"
+    " FROM unnest(%s::text[]) AS k(id) CROSS JOIN LATERAL"
+    " (SELECT * FROM {table} WHERE tbl = %s AND row_id = k.id OFFSET 0) AS r"
+)
+_PG_CHUNK = 5000
+_ROW_COLUMNS = ("tbl", "row_id", "fields", "deleted", "scopes", "account_ref", "user_ref", "seq")
+_UPDATE_COLUMNS = ("fields", "deleted", "scopes", "account_ref", "user_ref", "seq")
+
+
 @dataclass
 class RowCache:
     """Rows read or written by one request; ``dirty`` ones are saved by `save`.
@@ -101,42 +136,50 @@ class RowCache:
     Whether a row is already in the database (UPDATE, not INSERT) and which of its scope keys
     are, is tracked here per key, not on the `RowState` objects: a change works on copies, and
     a copy taken before a mid-request `save` (scope queries save first) would otherwise still
-    say "new" and be inserted a second time.
+    say "new" and be inserted a second time. So is the user a scope-giving row (accounts,
+    account_team) names in the database: saving it changes the scope version of that user and
+    of the one it names now (`scopes.touch`).
     """
 
     conn: Connection
     rows: dict[tuple[str, str], RowState | None] = field(default_factory=dict)
     dirty: set[tuple[str, str]] = field(default_factory=set)
     stored: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    stored_user: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    # sorted-JSON text per scope set: a push's rows share a handful of scope sets
+    _scope_text: dict[frozenset[str], str] = field(default_factory=dict)
 
     def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
         by_table: dict[str, list[str]] = {}
-        for tbl, row_id in keys:
-            if (tbl, row_id) not in self.rows:
-                by_table.setdefault(tbl, []).append(row_id)
+        for key in keys:
+            if key not in self.rows:
+                by_table.setdefault(key[0], []).append(key[1])
+        postgres = self.conn.dialect.name == "postgresql"
+        size = _PG_CHUNK if postgres else _CHUNK
         for tbl, ids in by_table.items():
             ids = list(dict.fromkeys(ids))
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                for row_id in chunk:
-                    self.rows[(tbl, row_id)] = None
-                found = self.conn.execute(
-                    select(sync_row).where(
-                        and_(sync_row.c.tbl == tbl, sync_row.c.row_id.in_(chunk))
-                    )
-                )
+            for start in range(0, len(ids), size):
+                chunk = ids[start : start + size]
+                self.rows.update(dict.fromkeys([(tbl, row_id) for row_id in chunk]))
+                if postgres:
+                    table = self.conn.dialect.identifier_preparer.format_table(sync_row)
+                    query = _PG_SELECT_ROWS.format(table=table)
+                    found = self.conn.exec_driver_sql(query, (chunk, tbl))
+                else:
+                    found = self.conn.execute(_SELECT_ROWS, {"tbl": tbl, "ids": chunk})
                 for r in found:
+                    key = (tbl, r.row_id)
                     scopes = set(json.loads(r.scopes))
-                    self.stored[(tbl, r.row_id)] = frozenset(scopes)
-                    self.rows[(tbl, r.row_id)] = RowState(
+                    self.stored[key] = frozenset(scopes)
+                    self.stored_user[key] = r.user_ref
+                    self.rows[key] = RowState(
                         tbl,
                         r.row_id,
                         json.loads(r.fields),
                         bool(r.deleted),
                         scopes,
                         int(r.seq),
-                        stored=True,
-                        stored_scopes=frozenset(scopes),
+                        fields_json=r.fields,
                     )
 
     def get(self, tbl: str, row_id: str) -> RowState | None:
@@ -148,58 +191,44 @@ class RowCache:
         self.rows[(row.tbl, row.row_id)] = row
         self.dirty.add((row.tbl, row.row_id))
 
+    def scopes_text(self, scopes: set[str] | frozenset[str]) -> str:
+        """``sync_row.scopes`` of a row: its scope keys as a sorted JSON list."""
+        key = frozenset(scopes)
+        text = self._scope_text.get(key)
+        if text is None:
+            text = self._scope_text[key] = json.dumps(sorted(key))
+        return text
+
     def save(self) -> None:
         """Write every dirty row (INSERT new ones, UPDATE stored ones) and new scope keys."""
-        new_rows: list[dict[str, Any]] = []
-        changed: list[dict[str, Any]] = []
-        scope_keys: list[dict[str, Any]] = []
+        new_rows: list[tuple[Any, ...]] = []
+        changed: list[tuple[Any, ...]] = []
+        scope_keys: list[tuple[str, str, str]] = []
+        touched: set[str] = set()
         for key in self.dirty:
             row = self.rows[key]
             assert row is not None
-            values = {
-                "fields": json.dumps(row.fields, ensure_ascii=False, separators=(",", ":")),
-                "deleted": row.deleted,
-                "scopes": json.dumps(sorted(row.scopes)),
-                "account_ref": row.account_ref,
-                "user_ref": row.user_ref,
-                "seq": row.seq,
-            }
+            if row.fields_json is None:
+                row.fields_json = dumps(row.fields)
+            tbl, row_id = key
+            text, deleted, seq = row.fields_json, row.deleted, row.seq
+            scopes_text = self.scopes_text(row.scopes)
+            account_ref, user_ref = row.account_ref, row.user_ref
             stored_scopes = self.stored.get(key)
             if stored_scopes is not None:
-                changed.append(
-                    {"k_tbl": row.tbl, "k_row_id": row.row_id}
-                    | {f"v_{k}": v for k, v in values.items()}
-                )
+                changed.append((text, deleted, scopes_text, account_ref, user_ref, seq, *key))
+                added = row.scopes - stored_scopes
+                self.stored[key] = stored_scopes | added
             else:
-                new_rows.append({"tbl": row.tbl, "row_id": row.row_id, **values})
-            scope_keys += [
-                {"scope": s, "tbl": row.tbl, "row_id": row.row_id}
-                for s in row.scopes - (stored_scopes or frozenset())
-            ]
-            row.stored = True
-            row.stored_scopes = frozenset(row.scopes)
-            self.stored[key] = frozenset(row.scopes | (stored_scopes or frozenset()))
-        if new_rows:
-            self.conn.execute(insert(sync_row), new_rows)
-        if changed:
-            self.conn.execute(
-                update(sync_row)
-                .where(
-                    and_(
-                        sync_row.c.tbl == bindparam("k_tbl"),
-                        sync_row.c.row_id == bindparam("k_row_id"),
-                    )
-                )
-                .values(
-                    fields=bindparam("v_fields"),
-                    deleted=bindparam("v_deleted"),
-                    scopes=bindparam("v_scopes"),
-                    account_ref=bindparam("v_account_ref"),
-                    user_ref=bindparam("v_user_ref"),
-                    seq=bindparam("v_seq"),
-                ),
-                changed,
-            )
-        if scope_keys:
-            self.conn.execute(insert(sync_row_scope), scope_keys)
+                new_rows.append((*key, text, deleted, scopes_text, account_ref, user_ref, seq))
+                added = row.scopes
+                self.stored[key] = frozenset(added)
+            scope_keys += [(s, tbl, row_id) for s in added]
+            if tbl in scoping.SCOPE_TABLES:
+                touched.update(u for u in (self.stored_user.get(key), user_ref) if u)
+                self.stored_user[key] = user_ref
+        bulk_insert(self.conn, sync_row, _ROW_COLUMNS, new_rows)
+        bulk_update(self.conn, sync_row, _UPDATE_COLUMNS, ("tbl", "row_id"), changed)
+        bulk_insert(self.conn, sync_row_scope, ("scope", "tbl", "row_id"), scope_keys)
+        scoping.touch(self.conn, touched)
         self.dirty.clear()

@@ -17,11 +17,18 @@ ended. That keeps a reassignment a change of subscriptions, never a rewrite of l
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, Engine, and_, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 
+from workbench.domain.ids import new_id
 from workbench.sync.schema import (
     ACCOUNT_CHILD_TABLES,
     ALL_SCOPE,
@@ -31,7 +38,11 @@ from workbench.sync.schema import (
     account_scope,
     user_scope,
 )
-from workbench.sync.server.db import sync_row
+from workbench.sync.server.db import sync_row, sync_scope_version
+
+#: The tables a user's scope set is read from (`_scopes`): a write to one of their rows changes
+#: the scope version of the user the row names before and after the write (`touch`).
+SCOPE_TABLES = frozenset({"accounts", "account_team"})
 
 
 def computed_scopes(
@@ -65,9 +76,86 @@ def computed_scopes(
     return {fallback}
 
 
+@dataclass(frozen=True)
+class ScopeSet:
+    """A user's scope set and the scope version (`sync_scope_version.token`) it was read at."""
+
+    token: str
+    scopes: frozenset[str]
+
+    @cached_property
+    def text(self) -> str:
+        """The set as ``sync_scope_set.scopes`` stores it (sorted JSON list): a caught-up pull
+        compares the stored text with this instead of parsing thousands of scopes again."""
+        return json.dumps(sorted(self.scopes))
+
+
 def read_scopes(conn: Connection, user_id: str, role: str) -> frozenset[str]:
     """The scope set of a user now: what their devices receive."""
-    return _scopes(conn, user_id, role, None)
+    return scope_set(conn, user_id, role).scopes
+
+
+_TOKEN_QUERY = select(sync_scope_version.c.token).where(
+    sync_scope_version.c.user_id == bindparam("user_id")
+)
+_CACHE_SIZE = 512  # users per engine; an account manager's set is a few hundred kB
+_cache: WeakKeyDictionary[Engine, dict[tuple[str, str], ScopeSet]] = WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
+def scope_set(conn: Connection, user_id: str, role: str) -> ScopeSet:
+    """`read_scopes` with its version token, computed once per process and scope version.
+
+    Why: an account manager holds thousands of accounts, and every pull (most of them the
+    caught-up poll of an idle device) needs the set; reading all of them each time was most of
+    a poll's cost. The cached set is never trusted on its own: each call reads the user's
+    token (one primary-key lookup) and recomputes when it differs, and the token changes in
+    the transaction of any write to a row the set is computed from (`touch`, called by
+    `rows.RowCache.save`, the only writer of ``sync_row``). So another server process's write
+    is seen as soon as it commits, and a write rolled back leaves a token nobody reuses.
+
+    The token is read before the rows: on PostgreSQL (read committed) the rows may then be
+    newer than the token, which only caches a set under a token the database has already
+    replaced, never an old set under a current token.
+    """
+    if role == "admin":
+        return ScopeSet("", frozenset({ALL_SCOPE}))
+    if role == "finance":
+        return ScopeSet("", _scopes(conn, user_id, role, None))
+    token = conn.execute(_TOKEN_QUERY, {"user_id": user_id}).scalar_one_or_none() or ""
+    key = (user_id, role)
+    per_engine = _cache.get(conn.engine)
+    found = per_engine.get(key) if per_engine is not None else None
+    if found is not None and found.token == token:
+        return found
+    found = ScopeSet(token, _scopes(conn, user_id, role, None))
+    with _cache_lock:
+        per_engine = _cache.setdefault(conn.engine, {})
+        per_engine.pop(key, None)
+        per_engine[key] = found
+        while len(per_engine) > _CACHE_SIZE:
+            del per_engine[next(iter(per_engine))]
+    return found
+
+
+def touch(conn: Connection, user_ids: Iterable[str]) -> None:
+    """Give these users a new scope version: rows their scope sets are read from changed.
+
+    One upsert (INSERT ... ON CONFLICT) per call, so concurrent writers cannot race on a
+    user's first row; inside the caller's transaction, so it commits or rolls back with the
+    rows it describes.
+    """
+    values = [{"user_id": u, "token": new_id()} for u in sorted(set(user_ids))]
+    if not values:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(sync_scope_version)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[sync_scope_version.c.user_id], set_={"token": stmt.excluded.token}
+        ),
+        values,
+    )
 
 
 def held_scopes(
