@@ -762,6 +762,11 @@ def main() -> int:
         "created there and dropped at the end (default: a temporary SQLite file)",
     )
     parser.add_argument("--quick", action="store_true", help="1k contacts, 10k-row portfolio")
+    parser.add_argument(
+        "--no-fetch-ahead",
+        action="store_true",
+        help="fetch each page only after the previous one is applied (SyncEngine.fetch_ahead)",
+    )
     parser.add_argument("--contacts", type=int, help="new contacts pushed (default 10,000)")
     parser.add_argument("--accounts", type=int, help="portfolio accounts, 20 rows each (5,000)")
     parser.add_argument("--edit-rounds", type=int, default=5)
@@ -770,6 +775,10 @@ def main() -> int:
         "--profile", metavar="DIR", type=Path, help="profile client and server per step into DIR"
     )
     args = parser.parse_args()
+    if args.no_fetch_ahead:
+        from workbench.sync.engine import SyncEngine
+
+        SyncEngine.fetch_ahead = False
     contacts = args.contacts or (1_000 if args.quick else 10_000)
     accounts = args.accounts or (500 if args.quick else 5_000)
     rounds = 3 if args.quick else args.edit_rounds

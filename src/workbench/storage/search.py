@@ -99,7 +99,7 @@ def _stored(conn: Any, ref_ids: list[str]) -> dict[str, tuple[int, str, str]]:
             f" WHERE ref_id IN ({','.join('?' * len(chunk))})",
             tuple(chunk),
         )
-        for ref_id, rowid, kind, body in rows:
+        for ref_id, rowid, kind, body in rows.fetchall():
             out[ref_id] = (rowid, kind, body)
     return out
 

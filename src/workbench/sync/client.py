@@ -238,9 +238,17 @@ class SyncClient:
 
     def pull(self, request: PullRequest) -> PullResponse:
         """One pull page (SYNC.md §1.8), checked to follow the request's cursor."""
-        response = self._request("POST", "/pull", json_body=request.model_dump_json().encode())
+        return self.read_pull(request, self.fetch_pull(request))
+
+    def fetch_pull(self, request: PullRequest) -> bytes:
+        """The raw answer to a pull; `read_pull` checks it. Apart so that a page can be
+        fetched on a helper thread (`sync.ahead`) while its parsing stays on the caller's,
+        which holds the interpreter lock for it anyway."""
+        return self._request("POST", "/pull", json_body=request.model_dump_json().encode()).content
+
+    def read_pull(self, request: PullRequest, body: bytes) -> PullResponse:
         try:
-            answer = PullResponse.model_validate_json(response.content)
+            answer = PullResponse.model_validate_json(body)
             answer.check_follows(request)
         except ValueError as exc:  # includes pydantic's ValidationError
             raise ProtocolError(f"the server's pull page is not valid ({exc})") from exc
@@ -249,9 +257,16 @@ class SyncClient:
     def snapshot(self, request: BootstrapRequest) -> BootstrapResponse:
         """One snapshot page of the union of the request's scopes (SYNC.md §1.9, as built:
         one stream for many scopes), checked to answer the request."""
-        response = self._request("POST", "/snapshot", json_body=request.model_dump_json().encode())
+        return self.read_snapshot(request, self.fetch_snapshot(request))
+
+    def fetch_snapshot(self, request: BootstrapRequest) -> bytes:
+        """The raw answer to a snapshot request (see `fetch_pull`)."""
+        body = request.model_dump_json().encode()
+        return self._request("POST", "/snapshot", json_body=body).content
+
+    def read_snapshot(self, request: BootstrapRequest, body: bytes) -> BootstrapResponse:
         try:
-            answer = BootstrapResponse.model_validate_json(response.content)
+            answer = BootstrapResponse.model_validate_json(body)
             answer.check_follows(request)
         except ValueError as exc:
             raise ProtocolError(f"the server's snapshot page is not valid ({exc})") from exc

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from workbench.domain.changes import ChangeSet
 from workbench.domain.ids import new_id
 from workbench.storage import outbox
 from workbench.storage.store import Store
+from workbench.sync.ahead import InFlight
 from workbench.sync.apply import (
     BOOT_PREFIX,
     CURSOR_KEY,
@@ -117,6 +119,9 @@ class SyncEngine:
 
     #: Rows per snapshot page asked for (tests make pages small to break bootstraps off).
     snapshot_limit: int = MAX_SNAPSHOT_LIMIT
+    #: Ask for the next page while the current one is applied (`sync.ahead`); off, every
+    #: page is fetched only after the previous one is applied (for comparing, and tests).
+    fetch_ahead: bool = True
 
     def __init__(
         self,
@@ -201,21 +206,21 @@ class SyncEngine:
             raise CycleCancelled
 
     def _state(self) -> dict[str, str]:
-        with self.store.unit(remote=True) as uow:
-            rows = uow.session.connection().exec_driver_sql("SELECT k, v FROM sync_state")
+        with self.store.engine.connect() as conn:  # a read: no unit of work needed
+            rows = conn.exec_driver_sql("SELECT k, v FROM sync_state").fetchall()
             return {k: v for k, v in rows if v is not None}
 
     # -- push ----------------------------------------------------------------------------
     def _last_pending(self) -> int | None:
-        with self.store.unit(remote=True) as uow:
-            found = uow.session.connection().exec_driver_sql(
+        with self.store.engine.connect() as conn:
+            found = conn.exec_driver_sql(
                 "SELECT max(device_seq) FROM sync_outbox WHERE state = 'pending'"
             )
             return found.scalar()
 
     def _pending(self, up_to: int) -> list[_Entry]:
-        with self.store.unit(remote=True) as uow:
-            rows = uow.session.connection().exec_driver_sql(
+        with self.store.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
                 "SELECT device_seq, change_id, hlc, ops FROM sync_outbox"
                 " WHERE state = 'pending' AND device_seq <= ? ORDER BY device_seq LIMIT ?",
                 (up_to, MAX_CHANGES_PER_PUSH),
@@ -359,6 +364,21 @@ class SyncEngine:
 
     # -- pull ----------------------------------------------------------------------------
     def _pull_all(self, tally: _Tally, changes: list[ChangeSet]) -> None:
+        # The next page, asked for while the current one is applied (see `ahead`); a list so
+        # that `_pull_pages` can hand it over and this can wait for it whatever happens.
+        ahead: list[InFlight[bytes] | None] = [None]
+        try:
+            self._pull_pages(tally, changes, ahead)
+        finally:
+            if ahead[0] is not None:
+                ahead[0].settle()
+
+    def _pull_pages(
+        self,
+        tally: _Tally,
+        changes: list[ChangeSet],
+        ahead: list[InFlight[bytes] | None],
+    ) -> None:
         for _ in range(MAX_ROUNDS):
             self._check()
             state = self._state()
@@ -370,8 +390,19 @@ class SyncEngine:
                 limit=self.page_limit,
                 hlc=int(state.get("hlc", "0")),
             )
+            fetched, ahead[0] = ahead[0], None
             with collector_paused():
-                page = self.client.pull(request)
+                if fetched is not None:  # asked for with this cursor while the last applied
+                    page = self.client.read_pull(request, fetched.result())
+                else:
+                    page = self.client.pull(request)
+            if page.has_more and not page.scope_events:
+                # The server builds the next page while this one is applied.
+                following = request.model_copy(update={"cursor": page.cursor})
+                flight = InFlight(partial(self.client.fetch_pull, following))
+                if not self.fetch_ahead:
+                    flight.settle()
+                ahead[0] = flight
             if page.scope_events:
                 self._scope_events(page, state, tally, changes)
                 continue
@@ -451,20 +482,32 @@ class SyncEngine:
             as_of, after = int(first), (rest or None)
             if after is None:
                 return as_of  # finished before the cycle broke off
-        for _ in range(MAX_ROUNDS * 100):
-            self._check()
-            request = BootstrapRequest(
-                scopes=scopes, as_of=as_of, after=after, limit=self.snapshot_limit
-            )
-            with collector_paused():
-                page = self.client.snapshot(request)
-                changes.append(apply_snapshot_page(self.store, scopes, page))
-            tally.pulled += len(page.rows)
-            tally.conflicts += sum(1 for r in page.rows if r.tbl == outbox.CONFLICT_TABLE)
-            self._progress(tally.pulled, tally.pulled + (1000 if page.next else 0), "bootstrap")
-            as_of, after = page.as_of, page.next
-            if page.next is None:
-                return page.as_of
+        request = BootstrapRequest(
+            scopes=scopes, as_of=as_of, after=after, limit=self.snapshot_limit
+        )
+        flight: InFlight[bytes] | None = InFlight(partial(self.client.fetch_snapshot, request))
+        try:
+            for _ in range(MAX_ROUNDS * 100):
+                self._check()
+                assert flight is not None
+                with collector_paused():
+                    page = self.client.read_snapshot(request, flight.result())
+                flight = None
+                if page.next is not None:  # the server builds the next page meanwhile
+                    request = request.model_copy(update={"as_of": page.as_of, "after": page.next})
+                    flight = InFlight(partial(self.client.fetch_snapshot, request))
+                    if not self.fetch_ahead:
+                        flight.settle()
+                with collector_paused():
+                    changes.append(apply_snapshot_page(self.store, scopes, page))
+                tally.pulled += len(page.rows)
+                tally.conflicts += sum(1 for r in page.rows if r.tbl == outbox.CONFLICT_TABLE)
+                self._progress(tally.pulled, tally.pulled + (1000 if page.next else 0), "bootstrap")
+                if page.next is None:
+                    return page.as_of
+        finally:
+            if flight is not None:
+                flight.settle()
         raise ProtocolError(f"the snapshot of {len(scopes)} scopes did not end")
 
     # -- removed scopes ------------------------------------------------------------------
@@ -550,10 +593,8 @@ def _children_first(keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def pending_changes(store: Store) -> int:
     """Local changes not yet answered by the server."""
-    with store.unit(remote=True) as uow:
-        count = uow.session.connection().exec_driver_sql(
-            "SELECT count(*) FROM sync_outbox WHERE state = 'pending'"
-        )
+    with store.engine.connect() as conn:
+        count = conn.exec_driver_sql("SELECT count(*) FROM sync_outbox WHERE state = 'pending'")
         return int(count.scalar_one())
 
 
@@ -615,7 +656,7 @@ class _Answered:
                     f" WHERE tbl = ? AND row_id IN ({','.join('?' * len(chunk))})",
                     (tbl, *chunk),
                 )
-                for row_id, hlc, row_seq, packed in found:
+                for row_id, hlc, row_seq, packed in found.fetchall():
                     rows[(tbl, row_id)] = [hlc, row_seq, json.loads(packed)]
         dirty: set[tuple[str, str]] = set()
         for entry, seq, keys in keyed:
