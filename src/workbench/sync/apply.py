@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import inspect, select
@@ -88,12 +89,19 @@ def apply_pull_page(store: Store, page: PullResponse) -> ChangeSet:
     """Apply one pull page in one transaction; returns what changed, for the UI's change hub."""
     with store.unit(remote=True) as uow:
         work = _apply_ops(uow, page.ops, authority=None)
-        hlcs = [page.server_hlc, *(fv.hlc for op in page.ops for fv in op.fields.values())]
-        outbox.observe(uow.session, max(hlcs))
+        outbox.observe(uow.session, max(page.server_hlc, _max_hlc(page.ops)))
         uow.session.merge(SyncState(k=CURSOR_KEY, v=str(page.cursor)))
         uow.session.merge(SyncState(k=HEAD_SEQ_KEY, v=str(page.head_seq)))
         del work
         return uow.commit()
+
+
+_HLC = itemgetter(1)  # FieldValue is (value, hlc, node, seq)
+
+
+def _max_hlc(ops: Sequence[PulledOp]) -> int:
+    """The newest HLC a page carries (0 for none), iterated in C: a page has ~100,000."""
+    return max((max(map(_HLC, op.fields.values()), default=0) for op in ops), default=0)
 
 
 #: Prefix of the `sync_state` keys of snapshot streams (`bootstrap_key`).
@@ -118,9 +126,7 @@ def apply_snapshot_page(store: Store, scopes: Iterable[str], page: BootstrapResp
     with store.unit(remote=True) as uow:
         _apply_ops(uow, page.rows, authority=page.as_of)
         if page.rows:
-            outbox.observe(
-                uow.session, max(fv.hlc for row in page.rows for fv in row.fields.values())
-            )
+            outbox.observe(uow.session, _max_hlc(page.rows))
         position = f"{page.as_of} {page.next or ''}".strip()
         uow.session.merge(SyncState(k=bootstrap_key(scopes), v=position))
         return uow.commit()
@@ -138,15 +144,19 @@ def _apply_ops(uow: UnitOfWork, ops: Sequence[PulledOp], authority: int | None) 
             log.warning("pulled op for unknown table %r ignored (seq %d)", op.tbl, op.seq)
             continue
         _apply_op(work, op, op.seq if authority is None else max(op.seq, authority))
+    new_by_table: dict[str, list[dict[str, Any]]] = {}
+    for (t, _), r in work.new_rows.items():
+        new_by_table.setdefault(t, []).append(r)
+    changed_by_table: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    for key, before in work.before.items():
+        after = work.objects[key]
+        if after is not None:
+            changed_by_table.setdefault(key[0], []).append((before, after))
     for table in SYNCED_TABLES:  # parents first
-        rows = [r for (t, _), r in work.new_rows.items() if t == table]
+        rows = new_by_table.get(table)
         if rows:
             uow.insert_many(table, rows)
-        changed = [
-            (before, work.objects[key])
-            for key, before in work.before.items()
-            if key[0] == table and work.objects[key] is not None
-        ]
+        changed = changed_by_table.get(table)
         if changed:
             uow.update_many(table, changed)  # type: ignore[arg-type]
     _bump_row_seqs(uow.session, work.row_seqs)
@@ -317,6 +327,7 @@ def _apply_new(work: _Page, op: PulledOp, key: tuple[str, str]) -> None:
     of a big pull take this path, which is why it is kept apart and lean."""
     model = SYNCED_TABLES[op.tbl]
     columns = _columns(op.tbl)
+    temporal = _temporal_columns(model)
     values: dict[str, Any] = {}
     won: dict[str, _Packed] = {}
     deleted = op.deleted
@@ -326,12 +337,14 @@ def _apply_new(work: _Page, op: PulledOp, key: tuple[str, str]) -> None:
         elif name not in columns:
             log.warning("pulled field %s.%s ignored: not a synced column", op.tbl, name)
             continue
-        else:
+        elif name in temporal:
             try:
                 values[name] = _column_value(model, name, fv.value)
             except BadValue as exc:
                 log.warning("pulled value of %s.%s ignored: %s", op.tbl, name, exc)
                 continue
+        else:
+            values[name] = fv.value
         won[name] = (fv.hlc, fv.node, fv.seq if fv.seq is not None else op.seq)
     row = {**_fallbacks(model, values), **values, "id": op.id, "row_seq": op.seq}
     row["deleted_at"] = capture.utcnow() if deleted else None
@@ -374,12 +387,19 @@ def _write_versions(session: Session, written: dict[tuple[str, str], _Stored]) -
                 tbl,
                 row_id,
                 *s.row,
-                outbox.dumps({f: list(v) for f, v in s.fields.items()}),
-                json.dumps(sorted(s.scopes)),
+                outbox.dumps({f: list(v) for f, v in s.fields.items()}) if s.fields else "{}",
+                _scopes_json(s.scopes),
             )
             for (tbl, row_id), s in written.items()
         ],
     )
+
+
+def _scopes_json(scopes: set[str]) -> str:
+    """``json.dumps(sorted(scopes))``, the same text, without the encoder: scope keys are
+    validated on the wire (``protocol.ScopeKey``: letters, digits, ``_``, ``:`` and ``-``),
+    so nothing in them needs escaping, and a bootstrap writes one such list per row."""
+    return '["' + '", "'.join(sorted(scopes)) + '"]' if scopes else "[]"
 
 
 _CONFLICT_COLUMNS = (
@@ -455,26 +475,34 @@ def stored_scopes(session: Session) -> Iterable[tuple[str, str, set[str]]]:
         yield tbl, row_id, set(json.loads(scopes))
 
 
-_PYTHON_TYPES: dict[tuple[type[Synced], str], type] = {}
+_TEMPORAL: dict[type[Synced], dict[str, type]] = {}
+
+
+def _temporal_columns(model: type[Synced]) -> dict[str, type]:
+    """The model's date and datetime columns: the only ones whose wire text is converted."""
+    found = _TEMPORAL.get(model)
+    if found is None:
+        found = _TEMPORAL[model] = {
+            attr.key: py
+            for attr in inspect(model).column_attrs
+            if (py := attr.columns[0].type.python_type) in (date, datetime)
+        }
+    return found
 
 
 def _column_value(model: type[Synced], name: str, value: Any) -> Any:
     """A wire value as the column stores it: ISO text becomes a date or datetime."""
     if value is None or not isinstance(value, str):
         return value
-    py = _PYTHON_TYPES.get((model, name))
+    py = _temporal_columns(model).get(name)
     if py is None:
-        py = _PYTHON_TYPES[(model, name)] = (
-            inspect(model).column_attrs[name].columns[0].type.python_type
-        )
+        return value
     try:
         if py is datetime:
             return datetime.fromisoformat(value)
-        if py is date:
-            return date.fromisoformat(value)
+        return date.fromisoformat(value)
     except ValueError as exc:
         raise BadValue(f"{value!r} is not an ISO {py.__name__}") from exc
-    return value
 
 
 _EMPTY: dict[type, Any] = {str: "", int: 0, bool: False}
