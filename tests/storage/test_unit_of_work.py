@@ -111,3 +111,15 @@ def test_store_works_from_a_worker_thread(store: Store) -> None:
     assert result == ["Tổng Công ty Điện lực"]
     with store.read() as q:
         assert [h.title for h in q.search("điện")] == ["Tổng Công ty Điện lực"]
+
+
+def test_a_remote_unit_trades_the_last_fsync_for_speed_and_puts_it_back(store: Store) -> None:
+    """Server data may be lost to a power cut (it is fetched again), a local edit may not:
+    only a remote unit runs with synchronous=NORMAL, and the pooled connection is FULL after."""
+    with store.unit(remote=True) as uow:
+        inside = uow.session.connection().exec_driver_sql("PRAGMA synchronous").scalar()
+    with store.unit() as uow:
+        local = uow.session.connection().exec_driver_sql("PRAGMA synchronous").scalar()
+    with store.engine.connect() as conn:
+        pooled = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+    assert (inside, local, pooled) == (1, 2, 2)

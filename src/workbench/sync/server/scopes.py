@@ -121,14 +121,14 @@ def scope_set(conn: Connection, user_id: str, role: str) -> ScopeSet:
     if role == "admin":
         return ScopeSet("", frozenset({ALL_SCOPE}))
     if role == "finance":
-        return ScopeSet("", _scopes(conn, user_id, role, None))
+        return ScopeSet("", _scopes(conn, user_id, role))
     token = conn.execute(_TOKEN_QUERY, {"user_id": user_id}).scalar_one_or_none() or ""
     key = (user_id, role)
     per_engine = _cache.get(conn.engine)
     found = per_engine.get(key) if per_engine is not None else None
     if found is not None and found.token == token:
         return found
-    found = ScopeSet(token, _scopes(conn, user_id, role, None))
+    found = ScopeSet(token, _scopes(conn, user_id, role))
     with _cache_lock:
         per_engine = _cache.setdefault(conn.engine, {})
         per_engine.pop(key, None)
@@ -158,49 +158,27 @@ def touch(conn: Connection, user_ids: Iterable[str]) -> None:
     )
 
 
-def held_scopes(
-    conn: Connection, user_id: str, role: str, candidates: Iterable[str]
-) -> frozenset[str]:
-    """``read_scopes(...) & candidates`` (an admin's ``{"all"}`` as is), reading only the
-    accounts ``candidates`` name: a snapshot page names a few scopes, while an account
-    manager may hold thousands, and reading them all for every page made a bootstrap
-    quadratic in the number of accounts."""
-    return _scopes(conn, user_id, role, frozenset(candidates))
-
-
-_ACCOUNT_PREFIX = account_scope("")
-_IN_CHUNK = 500
-
-
-def _scopes(
-    conn: Connection, user_id: str, role: str, among: frozenset[str] | None
-) -> frozenset[str]:
+def _scopes(conn: Connection, user_id: str, role: str) -> frozenset[str]:
+    """A user's scope set read from the database (`scope_set` caches it)."""
     if role == "admin":
         return frozenset({ALL_SCOPE})
     scopes = {REF_SCOPE, user_scope(user_id)}
     if role == "finance":
         scopes.add(FINANCE_SCOPE)
-        return frozenset(scopes if among is None else scopes & among)
-    owned_where = and_(sync_row.c.tbl == "accounts", sync_row.c.user_ref == user_id)
-    team_where = and_(
-        sync_row.c.tbl == "account_team",
-        sync_row.c.user_ref == user_id,
-        sync_row.c.deleted.is_(False),
+        return frozenset(scopes)
+    owned = select(sync_row.c.row_id).where(
+        and_(sync_row.c.tbl == "accounts", sync_row.c.user_ref == user_id)
     )
-    if among is None:
-        chunks: list[list[str] | None] = [None]
-    else:
-        ids = sorted(s[len(_ACCOUNT_PREFIX) :] for s in among if s.startswith(_ACCOUNT_PREFIX))
-        chunks = [ids[i : i + _IN_CHUNK] for i in range(0, len(ids), _IN_CHUNK)]
-    for chunk in chunks:
-        owned = select(sync_row.c.row_id).where(owned_where)
-        team = select(sync_row.c.account_ref).where(team_where)
-        if chunk is not None:
-            owned = owned.where(sync_row.c.row_id.in_(chunk))
-            team = team.where(sync_row.c.account_ref.in_(chunk))
-        scopes.update(account_scope(r) for (r,) in conn.execute(owned))
-        scopes.update(account_scope(a) for (a,) in conn.execute(team) if a)
-    return frozenset(scopes if among is None else scopes & among)
+    team = select(sync_row.c.account_ref).where(
+        and_(
+            sync_row.c.tbl == "account_team",
+            sync_row.c.user_ref == user_id,
+            sync_row.c.deleted.is_(False),
+        )
+    )
+    scopes.update(account_scope(r) for (r,) in conn.execute(owned))
+    scopes.update(account_scope(a) for (a,) in conn.execute(team) if a)
+    return frozenset(scopes)
 
 
 def write_scopes(read: frozenset[str], role: str) -> frozenset[str]:
