@@ -275,13 +275,9 @@ def _apply_op(work: _Page, op: PulledOp, authority: int) -> None:
 
     scopes = (stored.scopes if stored else set()) | set(op.scopes)
     if not has_local:
-        if deleted is None:
-            deleted = op.deleted
-        row = {**_fallbacks(model, values), **values, "id": op.id, "row_seq": op.seq}
-        row["deleted_at"] = capture.utcnow() if deleted else None
-        work.new_rows[key] = row
-        # A row born from this op: its most common field version is the row-level one.
-        row_version = Counter(won.values()).most_common(1)[0][0] if won else _NO_VERSION
+        row_version = _add_new_row(
+            work, op, key, values, op.deleted if deleted is None else deleted, won
+        )
         overrides = {}
     elif pending_new is not None:
         pending_new.update(values)
@@ -346,18 +342,29 @@ def _apply_new(work: _Page, op: PulledOp, key: tuple[str, str]) -> None:
         else:
             values[name] = fv.value
         won[name] = (fv.hlc, fv.node, fv.seq if fv.seq is not None else op.seq)
-    row = {**_fallbacks(model, values), **values, "id": op.id, "row_seq": op.seq}
-    row["deleted_at"] = capture.utcnow() if deleted else None
-    work.new_rows[key] = row
-    # The row-level version is the most common field version; fields differing from it are
-    # stored individually (usually none: one change wrote them all).
-    distinct = set(won.values())
-    if len(distinct) == 1:
-        row_version = next(iter(distinct))
-    else:
-        row_version = Counter(won.values()).most_common(1)[0][0] if won else _NO_VERSION
+    row_version = _add_new_row(work, op, key, values, deleted, won)
     fields = {f: v for f, v in won.items() if v != row_version}
     work.written[key] = _Stored(row_version, fields, set(op.scopes))
+
+
+def _add_new_row(
+    work: _Page,
+    op: PulledOp,
+    key: tuple[str, str],
+    values: dict[str, Any],
+    deleted: bool,
+    won: dict[str, _Packed],
+) -> _Packed:
+    """Queue a row this device does not have for `insert_many`; returns its row-level
+    version: the most common field version (fields differing from it are stored one by one,
+    usually none: one change wrote them all)."""
+    row = {**_fallbacks(SYNCED_TABLES[op.tbl], values), **values, "id": op.id, "row_seq": op.seq}
+    row["deleted_at"] = capture.utcnow() if deleted else None
+    work.new_rows[key] = row
+    distinct = set(won.values())
+    if len(distinct) == 1:
+        return next(iter(distinct))
+    return Counter(won.values()).most_common(1)[0][0] if won else _NO_VERSION
 
 
 def _bump_row_seqs(session: Session, row_seqs: dict[tuple[str, str], int]) -> None:
