@@ -25,6 +25,7 @@ from workbench.sync.report import SyncReport
 from workbench.sync.server import db, service
 from workbench.sync.server.app import ServerClock, create_app
 from workbench.sync.server.auth import Auth
+from workbench.sync.server.rows import load_fields
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 PASSWORD = "correct horse battery"
@@ -196,7 +197,7 @@ def server_projection(
         scopes = set(json.loads(row.scopes))
         if user_scopes is not None and not scopes & user_scopes:
             continue
-        fields = json.loads(row.fields)
+        fields = load_fields(row.fields)
         values: dict[str, Any] = {"_deleted": bool(row.deleted)}
         for col in synced_columns(tbl):
             raw = fields.get(col, [None])[0]

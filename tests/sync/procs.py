@@ -38,6 +38,7 @@ from workbench.services.sync_setup import adopt_server_user
 from workbench.storage.store import Store
 from workbench.sync.client import SyncClient
 from workbench.sync.server import db, scopes, service
+from workbench.sync.server.rows import load_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = ("accounts", "contacts", "positions")
@@ -310,7 +311,7 @@ class Cluster:
                     db.sync_row.c.tbl == table, db.sync_row.c.row_id == row_id
                 )
             )
-        return None if raw is None else {k: v[0] for k, v in json.loads(raw).items()}
+        return None if raw is None else {k: v[0] for k, v in load_fields(raw).items()}
 
     def rows(self, tables: tuple[str, ...] | None = None) -> dict[tuple[str, str], Any]:
         return {(r.tbl, r.row_id): r for r in service.all_rows(self.engine, tables)}
@@ -327,7 +328,7 @@ class Cluster:
         """Server conflict records: id -> (row_id, field, winner value, loser value)."""
         out = {}
         for (_, row_id), row in self.rows(("sync_conflict",)).items():
-            f = {k: v[0] for k, v in json.loads(row.fields).items()}
+            f = {k: v[0] for k, v in load_fields(row.fields).items()}
             out[row_id] = (f["row_id"], f["field"], f["winner_value"], f["loser_value"])
         return out
 

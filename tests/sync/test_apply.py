@@ -47,7 +47,7 @@ def _op(
     deleted: bool | None = None,
 ) -> PulledOp:
     """`deleted` defaults to the op's `_deleted` value (the two must agree), else False."""
-    return PulledOp(
+    return PulledOp.build(
         seq=seq,
         tbl=tbl,
         id=row_id,
@@ -353,7 +353,7 @@ def test_our_own_answered_write_coming_back_changes_only_seq_and_scopes(store: S
         con.execute("UPDATE sync_version SET seq = 12")
     rows_before = _sql(store, "SELECT * FROM contacts")
     values = {"given_name": "Lan", "family_name": "Trần"}
-    echo = PulledOp(
+    echo = PulledOp.build(
         seq=12,
         tbl="contacts",
         id=contact_id,

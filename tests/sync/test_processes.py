@@ -43,6 +43,7 @@ from workbench.sync.apply import BOOT_PREFIX, bootstrap_key
 from workbench.sync.client import SyncClient
 from workbench.sync.protocol import MAX_SNAPSHOT_SCOPES, PullRequest
 from workbench.sync.server import scopes, service
+from workbench.sync.server.rows import load_fields
 
 DATABASES = ["sqlite", "postgresql"]
 PUSH, PULL, SNAPSHOT = "/sync/v1/push", "/sync/v1/pull", "/sync/v1/snapshot"
@@ -135,7 +136,7 @@ def _server_conflicts_of(cluster: Cluster, user: str) -> dict[str, tuple[Any, ..
     for (_, row_id), row in cluster.rows(("sync_conflict",)).items():
         if not scopes.visible(set(json.loads(row.scopes)), held):
             continue
-        f = {k: v[0] for k, v in json.loads(row.fields).items()}
+        f = {k: v[0] for k, v in load_fields(row.fields).items()}
         out[row_id] = (f["row_id"], f["field"], f["winner_value"], f["loser_value"])
     return out
 
@@ -545,5 +546,5 @@ def test_skewed_clocks_year_ahead_restamped_day_behind_still_ordered(cluster: Cl
     city = [c for c in cluster.conflicts().values() if c[0] == account and c[1] == "city"]
     assert len(city) == 1 and {json.loads(city[0][2]), json.loads(city[0][3])} == {"Vinh", "Huế"}
     for row in cluster.sql("SELECT fields FROM sync_row WHERE tbl = 'accounts'"):
-        for _value, hlc, _node, _seq in json.loads(row[0]).values():
+        for _value, hlc, _node, _seq in load_fields(row[0]).values():
             assert unpack(hlc)[0] <= system_now_ms() + MAX_FORWARD_SKEW_MS, "a skewed HLC got in"

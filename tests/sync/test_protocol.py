@@ -44,7 +44,9 @@ from workbench.sync.protocol import (
     ScopeEvent,
     field_value_from_state,
     keyset_token,
+    pack_fields,
     to_incoming,
+    unpack_fields,
 )
 
 OpKind = Literal["upsert", "delete", "restore"]
@@ -125,7 +127,7 @@ PULL_RESPONSE_EXAMPLE: dict[str, Any] = {
             "id": ROW,
             "deleted": False,
             "scopes": [f"account:{ACC}"],
-            "fields": {"phone": ["+49 30 777", 1760000000000500, "dev-maria"]},
+            "packed": {"v": [1760000000000500, "dev-maria", 90301], "f": {"phone": "+49 30 777"}},
         }
     ],
     "scope_events": [
@@ -170,7 +172,7 @@ def test_sync_md_pull_response_example_parses() -> None:
         "+49 30 777",
         1760000000000500,
         "dev-maria",
-        None,
+        90301,
     )
     assert [e.event for e in resp.scope_events] == ["added", "removed"]
     assert resp.scope_events[1].bootstrap_as_of is None
@@ -185,7 +187,7 @@ def _fv(value: Any, hlc: int = HLC, node: str = DEV, seq: int | None = None) -> 
 
 
 def _pulled(seq: int, row: str = ROW, **fields: FieldValue) -> PulledOp:
-    return PulledOp(
+    return PulledOp.build(
         seq=seq, tbl="contact", id=row, deleted=False, scopes=[f"account:{ACC}"], fields=fields
     )
 
@@ -234,7 +236,7 @@ SAMPLES: list[BaseModel] = [
     PullResponse(
         ops=[
             _pulled(3, name=_fv("A", seq=2), n=_fv(7)),
-            PulledOp(
+            PulledOp.build(
                 seq=3,
                 tbl="task",
                 id=ROW2,
@@ -603,10 +605,15 @@ def test_malformed_pull_request_is_refused(key: str, value: Any) -> None:
         (["ops", 0, "scopes"], []),
         (["ops", 0, "scopes"], ["account:…"]),
         (["ops", 0, "scopes"], [f"account:{ACC}", f"account:{ACC}"]),
-        (["ops", 0, "fields", "phone"], ["+49", 1, "dev-maria", 90500]),  # field seq > op seq
-        (["ops", 0, "fields", "_deleted"], [True, 1, "dev-maria"]),  # disagrees with deleted
-        (["ops", 0, "fields", "_deleted"], [0, 1, "dev-maria"]),
-        (["ops", 0, "fields", "_other"], [0, 1, "dev-maria"]),
+        (["ops", 0, "packed", "v"], [1, "dev-maria", 90500]),  # row seq > op seq
+        (["ops", 0, "packed", "x"], {"phone": [1, "dev-maria", 90500]}),  # field seq > op seq
+        (["ops", 0, "packed", "x"], {"title": [1, "dev-maria", 5]}),  # a version, no value
+        (["ops", 0, "packed", "v"], [1, "dev-maria"]),  # no seq
+        (["ops", 0, "packed", "v"], None),  # fields without a row version
+        (["ops", 0, "packed", "f", "_deleted"], True),  # disagrees with deleted
+        (["ops", 0, "packed", "f", "_deleted"], 0),
+        (["ops", 0, "packed", "f", "_other"], 0),
+        (["ops", 0, "packed", "y"], {}),
         (["ops", 0, "deleted"], 0),
         (["scope_events", 1, "bootstrap_as_of"], 5),  # removed with a snapshot position
         (["scope_events", 0, "bootstrap_as_of"], None),  # added without one
@@ -704,7 +711,7 @@ def _row(row: str, seq: int = 4, tbl: str = "contact") -> dict[str, Any]:
         "id": row,
         "deleted": False,
         "scopes": ["ref"],
-        "fields": {"name": ["x", HLC, DEV, seq]},
+        "packed": {"v": [HLC, DEV, seq], "f": {"name": "x"}},
     }
 
 
@@ -717,7 +724,7 @@ def test_bootstrap_response_order_and_token() -> None:
     _refused(ok | {"rows": [first, first]}, BootstrapResponse)
     _refused(ok | {"next": f"contact:{ROW2}"}, BootstrapResponse)  # skips a row
     _refused({"rows": [], "next": f"contact:{ROW}", "as_of": 9}, BootstrapResponse)
-    no_seq = _row(ROW) | {"fields": {"name": ["x", HLC, DEV]}}
+    no_seq = _row(ROW) | {"packed": {"v": [HLC, DEV], "f": {"name": "x"}}}
     _refused({"rows": [no_seq], "as_of": 9}, BootstrapResponse)
     # tables sort before ids
     BootstrapResponse.model_validate_json(
@@ -943,7 +950,7 @@ def pull_responses(draw: st.DrawFn) -> PullResponse:
                 value=deleted, hlc=draw(hlcs), node="server", seq=draw(st.integers(1, seq))
             )
         pulled.append(
-            PulledOp(
+            PulledOp.build(
                 seq=seq,
                 tbl=draw(tables),
                 id=draw(uuids),
@@ -978,3 +985,29 @@ def test_any_valid_pull_response_round_trips(resp: PullResponse) -> None:
     again = PullResponse.model_validate_json(wire)
     assert again == resp
     assert again.model_dump_json() == wire
+
+
+# A row's fields as the server holds them: a few writers, so rows mix versions.
+versions = st.tuples(
+    st.sampled_from([HLC, HLC + 1, HLC + 2]), st.sampled_from([DEV, "server"]), st.integers(1, 3)
+)
+stored_fields = st.dictionaries(
+    field_names, st.tuples(scalars, versions).map(lambda t: [t[0], *t[1]]), max_size=8
+)
+
+
+@PROPS
+@given(stored_fields)
+def test_packed_fields_unpack_to_what_was_packed(fields: dict[str, list[Any]]) -> None:
+    packed = pack_fields(fields)
+    assert unpack_fields(json.loads(json.dumps(packed))) == fields
+    # The row version is the one most fields share: no field listed apart could be saved.
+    listed = packed.get("x", {})
+    assert len(listed) <= len(fields) - max(
+        (sum(1 for v in fields.values() if v[1:] == w[1:]) for w in fields.values()), default=0
+    )
+    # field_names never makes `_deleted`, so any such row is a valid op at its newest seq
+    seq = max((v[3] for v in fields.values()), default=1)
+    wire = {"seq": seq, "tbl": "contact", "id": ROW, "deleted": False, "scopes": ["ref"]}
+    op = PulledOp.model_validate_json(json.dumps(wire | {"packed": packed}))
+    assert {n: [fv.value, fv.hlc, fv.node, fv.seq] for n, fv in op.fields.items()} == fields

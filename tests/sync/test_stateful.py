@@ -84,6 +84,7 @@ from workbench.sync.server import service
 from workbench.sync.server.app import ServerClock, create_app
 from workbench.sync.server.auth import Auth
 from workbench.sync.server.db import sync_change, sync_row, sync_scope_set
+from workbench.sync.server.rows import load_fields
 
 # -- settings -----------------------------------------------------------------------------------
 
@@ -674,7 +675,7 @@ class SyncMachine(RuleBasedStateMachine):
     def _server_rows(self, tables: tuple[str, ...]) -> dict[tuple[str, str], Any]:
         """(fields, deleted) of the server's rows of ``tables``."""
         return {
-            (r.tbl, r.row_id): (json.loads(r.fields), bool(r.deleted))
+            (r.tbl, r.row_id): (load_fields(r.fields), bool(r.deleted))
             for r in service.all_rows(self.team.engine, tables)
         }
 
@@ -852,7 +853,7 @@ class SyncMachine(RuleBasedStateMachine):
         for r in service.all_rows(self.team.engine, (*SYNCED_CHECK_TABLES, outbox.CONFLICT_TABLE)):
             if not scoping.visible(set(json.loads(r.scopes)), scopes):
                 continue
-            fields = json.loads(r.fields)
+            fields = load_fields(r.fields)
             if r.tbl == outbox.CONFLICT_TABLE:
                 out[(r.tbl, r.row_id)] = {c: fields.get(c, [None])[0] for c in CONFLICT_COLUMNS}
                 continue

@@ -10,7 +10,6 @@ test_login_cli.py: the user's real keyring is never touched.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from tests.sync.procs import LocalFile, restart_server
 from workbench.app import main
 from workbench.credentials import SERVICE
 from workbench.storage.store import Store
+from workbench.sync.server.rows import load_fields
 
 from ..test_credentials import MemoryKeyring
 from .conftest import Server, start_server
@@ -188,7 +188,7 @@ def _owner(server: Server, account_id: str) -> str:
     engine = db.make_engine(server.db_url)
     try:
         (row,) = [r for r in service.all_rows(engine, ["accounts"]) if r.row_id == account_id]
-        return str(json.loads(row.fields)["owner_id"][0])
+        return str(load_fields(row.fields)["owner_id"][0])
     finally:
         engine.dispose()
 

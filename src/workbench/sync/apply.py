@@ -29,7 +29,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import inspect, select
@@ -82,6 +81,10 @@ class _Page:
     row_seqs: dict[tuple[str, str], int] = field(default_factory=dict)
     new_rows: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     written: dict[tuple[str, str], _Stored] = field(default_factory=dict)
+    # Rows the page only echoes (`_apply_echo`): the scopes this device holds them under
+    # (None: not held), the only thing read for them; `rescoped` are those to write back.
+    echoed: dict[tuple[str, str], set[str] | None] = field(default_factory=dict)
+    rescoped: set[tuple[str, str]] = field(default_factory=set)
     conflicts: int = 0
 
 
@@ -96,12 +99,9 @@ def apply_pull_page(store: Store, page: PullResponse) -> ChangeSet:
         return uow.commit()
 
 
-_HLC = itemgetter(1)  # FieldValue is (value, hlc, node, seq)
-
-
 def _max_hlc(ops: Sequence[PulledOp]) -> int:
-    """The newest HLC a page carries (0 for none), iterated in C: a page has ~100,000."""
-    return max((max(map(_HLC, op.fields.values()), default=0) for op in ops), default=0)
+    """The newest HLC a page carries (0 for none)."""
+    return max((op.packed.max_hlc() for op in ops if op.packed is not None), default=0)
 
 
 #: Prefix of the `sync_state` keys of snapshot streams (`bootstrap_key`).
@@ -161,16 +161,35 @@ def _apply_ops(uow: UnitOfWork, ops: Sequence[PulledOp], authority: int | None) 
             uow.update_many(table, changed)  # type: ignore[arg-type]
     _bump_row_seqs(uow.session, work.row_seqs)
     _write_versions(uow.session, work.written)
+    if work.rescoped:
+        uow.session.connection().exec_driver_sql(
+            "UPDATE sync_version SET scopes = ? WHERE tbl = ? AND row_id = ?",
+            [(_scopes_json(work.echoed[k] or set()), *k) for k in work.rescoped],
+        )
     return work
 
 
 def _prefetch(work: _Page, ops: Sequence[PulledOp]) -> None:
     by_table: dict[str, list[str]] = {}
+    echoes: dict[str, list[str]] = {}
     for op in ops:
         if op.tbl in SYNCED_TABLES:
-            by_table.setdefault(op.tbl, []).append(op.id)
+            (by_table if op.packed is not None else echoes).setdefault(op.tbl, []).append(op.id)
     session = work.uow.session
     conn = session.connection()
+    for table, ids in echoes.items():
+        # Rows only echoed here: their held scopes, not the row and its versions.
+        merged = set(by_table.get(table, ()))
+        only = [row_id for row_id in dict.fromkeys(ids) if row_id not in merged]
+        for start in range(0, len(only), _CHUNK):
+            chunk = only[start : start + _CHUNK]
+            work.echoed.update(dict.fromkeys([(table, row_id) for row_id in chunk]))
+            for row_id, scopes in conn.exec_driver_sql(
+                "SELECT row_id, scopes FROM sync_version"
+                f" WHERE tbl = ? AND row_id IN ({','.join('?' * len(chunk))})",
+                (table, *chunk),
+            ).fetchall():
+                work.echoed[(table, row_id)] = set(json.loads(scopes)) if scopes else set()
     for table, ids in by_table.items():
         model = SYNCED_TABLES[table]
         ids = list(dict.fromkeys(ids))
@@ -210,6 +229,9 @@ def _columns(table: str) -> frozenset[str]:
 
 def _apply_op(work: _Page, op: PulledOp, authority: int) -> None:
     key = (op.tbl, op.id)
+    if op.packed is None:
+        _apply_echo(work, op, key)
+        return
     if (
         work.objects.get(key) is None
         and work.versions.get(key) is None
@@ -305,46 +327,91 @@ def _apply_op(work: _Page, op: PulledOp, authority: int) -> None:
     work.written[key] = _Stored(row_version, fields, scopes)
 
 
+def _apply_echo(work: _Page, op: PulledOp, key: tuple[str, str]) -> None:
+    """This device's own answered change coming back without its values (``PulledOp``): the
+    device holds them, at those versions or newer ones of its own, so only the row's seq
+    moves and the scopes the server filed the row under are recorded, as for `_already_held`.
+    """
+    if key in work.echoed:  # only echoed in this page: only its scopes were read
+        held = work.echoed[key]
+        if held is None:
+            log.info("echo of %s/%s ignored: the row is not held here", op.tbl, op.id)
+            return
+        work.row_seqs[key] = max(work.row_seqs.get(key, 0), op.seq)
+        if not held.issuperset(op.scopes):
+            work.echoed[key] = held | set(op.scopes)
+            work.rescoped.add(key)
+        return
+    stored = work.written.get(key) or work.versions.get(key)
+    if stored is None or (work.objects.get(key) is None and key not in work.new_rows):
+        # Retired from this device since (a removed scope): nothing of it to update.
+        log.info("echo of %s/%s ignored: the row is not held here", op.tbl, op.id)
+        return
+    pending_new = work.new_rows.get(key)
+    if pending_new is not None:
+        pending_new["row_seq"] = max(pending_new.get("row_seq") or 0, op.seq)
+    elif key in work.before:
+        obj = work.objects[key]
+        assert obj is not None
+        obj["row_seq"] = max(obj.get("row_seq") or 0, op.seq)
+    else:
+        work.row_seqs[key] = max(work.row_seqs.get(key, 0), op.seq)
+    if not stored.scopes.issuperset(op.scopes):
+        work.written[key] = _Stored(stored.row, stored.fields, stored.scopes | set(op.scopes))
+
+
 def _already_held(op: PulledOp, stored: _Stored, obj: dict[str, Any]) -> bool:
     """Whether this device already holds every field of ``op`` at exactly the pulled version
     (seq included), and the row's tombstone state. A version names one value (a node never
     issues an HLC twice), so the values are then equal too and merging would change nothing.
     """
-    for name, fv in op.fields.items():
-        hlc, node, seq = stored.fields.get(name, stored.row)
-        if hlc != fv.hlc or node != fv.node or seq != (op.seq if fv.seq is None else fv.seq):
-            return False
+    packed = op.packed
+    if packed is not None and packed.version is not None:
+        row, others, held, held_row = packed.version, packed.versions, stored.fields, stored.row
+        for name in packed.values:
+            if held.get(name, held_row) != others.get(name, row):
+                return False
     return op.deleted == (obj["deleted_at"] is not None)
 
 
 def _apply_new(work: _Page, op: PulledOp, key: tuple[str, str]) -> None:
     """A row this device has never held, nor any version of: every field wins as it is
     (``merge_remote`` with no local value), so no merge is needed. Most rows of a bootstrap or
-    of a big pull take this path, which is why it is kept apart and lean."""
+    of a big pull take this path, which is why it is kept apart and lean: the packed form
+    (``protocol.RowFields``) already is what ``sync_version`` stores, a row version and the
+    few fields written at another one."""
     model = SYNCED_TABLES[op.tbl]
-    columns = _columns(op.tbl)
-    temporal = _temporal_columns(model)
-    values: dict[str, Any] = {}
-    won: dict[str, _Packed] = {}
-    deleted = op.deleted
-    for name, fv in op.fields.items():
-        if name == DELETED:
-            deleted = bool(fv.value)
-        elif name not in columns:
-            log.warning("pulled field %s.%s ignored: not a synced column", op.tbl, name)
-            continue
-        elif name in temporal:
-            try:
-                values[name] = _column_value(model, name, fv.value)
-            except BadValue as exc:
-                log.warning("pulled value of %s.%s ignored: %s", op.tbl, name, exc)
-                continue
-        else:
-            values[name] = fv.value
-        won[name] = (fv.hlc, fv.node, fv.seq if fv.seq is not None else op.seq)
-    row_version = _add_new_row(work, op, key, values, deleted, won)
-    fields = {f: v for f, v in won.items() if v != row_version}
+    packed = op.packed
+    assert packed is not None  # echoes are handled by `_apply_echo`
+    values = dict(packed.values)
+    deleted = bool(values.pop(DELETED)) if DELETED in values else op.deleted
+    dropped = values.keys() - _columns(op.tbl)
+    for name in dropped:
+        log.warning("pulled field %s.%s ignored: not a synced column", op.tbl, name)
+        del values[name]
+    for name in _temporal_columns(model).keys() & values.keys():
+        try:
+            values[name] = _column_value(model, name, values[name])
+        except BadValue as exc:
+            log.warning("pulled value of %s.%s ignored: %s", op.tbl, name, exc)
+            del values[name]
+            dropped.add(name)
+    _queue_new_row(work, op, key, values, deleted)
+    row_version: _Packed = packed.version if packed.version is not None else _NO_VERSION
+    others = packed.versions
+    fields: dict[str, _Packed] = (
+        {n: v for n, v in others.items() if n not in dropped and v != row_version} if others else {}
+    )
     work.written[key] = _Stored(row_version, fields, set(op.scopes))
+
+
+def _queue_new_row(
+    work: _Page, op: PulledOp, key: tuple[str, str], values: dict[str, Any], deleted: bool
+) -> None:
+    """Queue a row this device does not have for `insert_many`."""
+    row = {**_fallbacks(SYNCED_TABLES[op.tbl], values), **values, "id": op.id, "row_seq": op.seq}
+    row["deleted_at"] = capture.utcnow() if deleted else None
+    work.new_rows[key] = row
 
 
 def _add_new_row(
@@ -355,12 +422,10 @@ def _add_new_row(
     deleted: bool,
     won: dict[str, _Packed],
 ) -> _Packed:
-    """Queue a row this device does not have for `insert_many`; returns its row-level
-    version: the most common field version (fields differing from it are stored one by one,
-    usually none: one change wrote them all)."""
-    row = {**_fallbacks(SYNCED_TABLES[op.tbl], values), **values, "id": op.id, "row_seq": op.seq}
-    row["deleted_at"] = capture.utcnow() if deleted else None
-    work.new_rows[key] = row
+    """Queue a row this device does not have (the merge path: versions but no row); returns
+    its row-level version: the most common field version (fields differing from it are
+    stored one by one, usually none: one change wrote them all)."""
+    _queue_new_row(work, op, key, values, deleted)
     distinct = set(won.values())
     if len(distinct) == 1:
         return next(iter(distinct))
@@ -432,7 +497,8 @@ def _apply_conflict(session: Session, op: PulledOp) -> None:
 
     Its received scopes go to ``sync_version`` like any row's (with no field versions), so a
     removed scope takes the record off this device too (`engine._retire_removed_scopes`)."""
-    values = {c: op.fields[c].value for c in _CONFLICT_COLUMNS if c in op.fields}
+    pulled = op.packed.values if op.packed is not None else {}
+    values = {c: pulled[c] for c in _CONFLICT_COLUMNS if c in pulled}
     conn = session.connection()
     existing = conn.exec_driver_sql(
         "SELECT status FROM sync_conflict WHERE id = ?", (op.id,)

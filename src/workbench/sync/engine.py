@@ -80,6 +80,8 @@ REMOVED_KEY = "scopes_removed"  # JSON list: removed scopes not purged yet
 BOOTING_KEY = "scopes_booting"
 # Set when the server applied rows this device created: they are ours only if a pull brings them
 UNDELIVERED_KEY = "created_unseen"
+#: The newest server seq among this device's answered changes (``PullRequest.answered_through``).
+ANSWERED_KEY = "answered_through"
 STATE_URL = "server_url"
 STATE_USER = "server_user"
 PUSH_BYTES = 2 * 1024 * 1024  # a push body this size or smaller (SYNC.md §1.13 suggests ~1 MiB)
@@ -218,12 +220,13 @@ class SyncEngine:
             )
             return found.scalar()
 
-    def _pending(self, up_to: int) -> list[_Entry]:
+    def _pending(self, up_to: int, after: int = 0) -> list[_Entry]:
         with self.store.engine.connect() as conn:
             rows = conn.exec_driver_sql(
                 "SELECT device_seq, change_id, hlc, ops FROM sync_outbox"
-                " WHERE state = 'pending' AND device_seq <= ? ORDER BY device_seq LIMIT ?",
-                (up_to, MAX_CHANGES_PER_PUSH),
+                " WHERE state = 'pending' AND device_seq > ? AND device_seq <= ?"
+                " ORDER BY device_seq LIMIT ?",
+                (after, up_to, MAX_CHANGES_PER_PUSH),
             )
             entries: list[_Entry] = []
             ops_total = size = 0
@@ -239,6 +242,15 @@ class SyncEngine:
             return entries
 
     def _push_all(self, tally: _Tally, changes: list[ChangeSet]) -> None:
+        """Push what waits, one batch in flight while the previous answer is recorded.
+
+        Why in flight: the server works on a batch while this device records the answer to
+        the one before and reads and checks the next one, so the two costs overlap instead
+        of adding up (10,000 new contacts are several batches). Batches still reach the
+        server one after the other on one helper thread, in device_seq order; a batch sent
+        after one whose answer stops the push (a gap, a forked device) is answered the same
+        way and changes nothing there.
+        """
         total = self.waiting()
         done = 0
         # Only what waits now: changes committed while this runs (a user typing, an import)
@@ -247,32 +259,52 @@ class SyncEngine:
         last = self._last_pending()
         if last is None:
             return
+        flight: InFlight[PushResponse] | None = None
+        try:
+            batch = self._next_batch(last, 0, changes, tally)
+            for _ in range(MAX_ROUNDS):
+                if batch is None:
+                    return
+                entries, request = batch
+                self._progress(done, max(total, done + len(entries)), "push")
+                flight = InFlight(partial(self.client.push, request))
+                if not self.fetch_ahead:
+                    flight.settle()
+                self._check()
+                batch = self._next_batch(last, entries[-1].device_seq, changes, tally)
+                answer, flight = flight.result(), None
+                with collector_paused():
+                    answered = self._apply_push_answer(entries, answer, tally, changes)
+                done += answered
+                if answered < len(entries):
+                    return  # a gap or a fork: what is left is sent next cycle
+        finally:
+            if flight is not None:
+                flight.settle()
+        raise ProtocolError("the push did not finish in a bounded number of rounds")
+
+    def _next_batch(
+        self, last: int, after: int, changes: list[ChangeSet], tally: _Tally
+    ) -> tuple[list[_Entry], PushRequest] | None:
+        """The next push after device_seq ``after`` (None: nothing left); changes that cannot
+        be sent at all go to the attention list on the way."""
         for _ in range(MAX_ROUNDS):
-            self._check()
-            entries = self._pending(last)
+            entries = self._pending(last, after)
             if not entries:
-                return
-            self._progress(done, max(total, done + len(entries)), "push")
+                return None
             valid, unsendable = self._validate(entries)
             if unsendable:
                 changes.append(self._reject_locally(unsendable))
                 tally.rejected += len(unsendable)
-            if not valid:
-                continue
-            device_id = self.store.device_id()
-            request = PushRequest(
-                protocol=PROTOCOL,
-                schema_version=outbox.SYNC_SCHEMA_VERSION,
-                device_id=device_id,
-                hlc=max(1, self._clock()),
-                changes=[change for _, change in valid],
-            )
-            with collector_paused():
-                answer = self.client.push(request)
-                answered = self._apply_push_answer([e for e, _ in valid], answer, tally, changes)
-            done += answered
-            if answered == 0:
-                return  # a gap the server reported is resent next cycle, nothing to loop on
+            if valid:
+                request = PushRequest(
+                    protocol=PROTOCOL,
+                    schema_version=outbox.SYNC_SCHEMA_VERSION,
+                    device_id=self.store.device_id(),
+                    hlc=max(1, self._clock()),
+                    changes=[change for _, change in valid],
+                )
+                return [e for e, _ in valid], request
         raise ProtocolError("the push did not finish in a bounded number of rounds")
 
     def _clock(self) -> int:
@@ -349,6 +381,16 @@ class SyncEngine:
                     _purge_refused_creations(uow, entry, result)
                     tally.rejected += 1
             marks.flush()
+            if answered:
+                # In the transaction that records the answers: a pull may then leave out
+                # the values of these changes (echoes), which this database now holds.
+                newest = max(r.seq or 0 for r in answer.results[:answered])
+                conn.exec_driver_sql(
+                    "INSERT INTO sync_state (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE"
+                    " SET v = excluded.v WHERE CAST(excluded.v AS INTEGER) >"
+                    " CAST(sync_state.v AS INTEGER)",
+                    (ANSWERED_KEY, str(newest)),
+                )
             if answered_seqs:
                 conn.exec_driver_sql("DELETE FROM sync_outbox WHERE device_seq = ?", answered_seqs)
             outbox.observe(uow.session, answer.server_hlc)
@@ -389,6 +431,7 @@ class SyncEngine:
                 scope_set_version=int(state.get(SCOPE_SET_VERSION_KEY, "0")),
                 limit=self.page_limit,
                 hlc=int(state.get("hlc", "0")),
+                answered_through=int(state.get(ANSWERED_KEY, "0")),
             )
             fetched, ahead[0] = ahead[0], None
             with collector_paused():
@@ -529,10 +572,12 @@ class SyncEngine:
         cursor = int(state.get(CURSOR_KEY) or "0")
         with self.store.unit(remote=True) as uow:
             conn = uow.session.connection()
+            # Every row's scopes are read only when a scope was removed: after a push of new
+            # rows (`unseen`) this runs each cycle, and a portfolio holds 100,000 rows.
             doomed = [
                 (tbl, row_id)
-                for tbl, row_id, scopes in stored_scopes(uow.session)
-                if removed and scopes & removed and not scopes & held
+                for tbl, row_id, scopes in (stored_scopes(uow.session) if removed else ())
+                if scopes & removed and not scopes & held
             ]
             later = False
             if unseen:

@@ -20,6 +20,7 @@ from workbench.domain.ids import new_id
 from workbench.sync import protocol
 from workbench.sync.server import db, service
 from workbench.sync.server.app import ServerClock
+from workbench.sync.server.rows import load_fields
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def replay_log(team: Team) -> dict[tuple[str, str], dict[str, Any]]:
             select(db.sync_log).order_by(db.sync_log.c.seq, db.sync_log.c.op_no)
         ):
             fields = rows.setdefault((entry.tbl, entry.row_id), {})
-            fields.update(json.loads(entry.fields))
+            fields.update(load_fields(entry.fields))
     return rows
 
 
@@ -64,7 +65,7 @@ def test_the_change_log_explains_every_stored_row(team: Team) -> None:
         uow.commit()
     a.sync(), b.sync(), a.sync()
     team.assign(acc, "minh")  # a server-side write takes the same path
-    stored = {key: json.loads(row.fields) for key, row in team.rows().items()}
+    stored = {key: load_fields(row.fields) for key, row in team.rows().items()}
     assert replay_log(team) == stored
     assert ("sync_conflict" in {t for t, _ in stored}) and len(stored) >= 5
 
@@ -153,7 +154,7 @@ def test_lww_fields_do_not_depend_on_arrival_order(
             state = {
                 (r.row_id, f): v[0]
                 for r in service.all_rows(engine, ["accounts"])
-                for f, v in json.loads(r.fields).items()
+                for f, v in load_fields(r.fields).items()
             }
             # Per field: the values kept anywhere (current or a conflict's loser). Which
             # losers are recorded can depend on order when values repeat (an overwrite by an
@@ -161,7 +162,7 @@ def test_lww_fields_do_not_depend_on_arrival_order(
             # the other.
             kept: dict[tuple[str, str], set[str]] = {}
             for r in service.all_rows(engine, ["sync_conflict"]):
-                f = json.loads(r.fields)
+                f = load_fields(r.fields)
                 key = (f["row_id"][0], f["field"][0])
                 kept.setdefault(key, set()).add(json.loads(f["loser_value"][0]))
             for (row_id, name), value in state.items():

@@ -39,7 +39,7 @@ from workbench.domain.merge import (
 )
 from workbench.storage.outbox import CONFLICT_TABLE
 from workbench.sync import protocol
-from workbench.sync.protocol import ChangeResult, ConflictOut, ConflictSide
+from workbench.sync.protocol import ChangeResult, ConflictOut, ConflictSide, pack_fields
 from workbench.sync.schema import (
     COLUMN_RULES,
     FIELD_POLICIES,
@@ -55,7 +55,7 @@ from workbench.sync.server.rows import RowCache, RowState, dumps, from_states, i
 
 SERVER_NODE = "server"
 _SCOPE_TABLES = scoping.SCOPE_TABLES
-_LOG_COLUMNS = ("seq", "op_no", "tbl", "row_id", "fields", "deleted", "scopes")
+_LOG_COLUMNS = ("seq", "op_no", "tbl", "row_id", "fields", "deleted", "scopes", "echo_of")
 _LOG_SCOPE_COLUMNS = ("scope", "seq", "op_no")
 
 
@@ -208,9 +208,17 @@ class ChangeWriter:
         hlc: int,
         ops: Sequence[protocol.Op],
         seq: int,
+        *,
+        as_sent: bool = False,
     ) -> list[ConflictOut]:
-        """Apply one change at ``seq`` or raise `Rejected` (then nothing of it is kept)."""
+        """Apply one change at ``seq`` or raise `Rejected` (then nothing of it is kept).
+
+        ``as_sent``: ``hlc`` is the one the device stamped the change with (not re-stamped
+        for clock skew), so log entries holding only its fields can be echoed to it
+        (``sync_log.echo_of``).
+        """
         work = _Work()
+        echo_of = writer.device_id if as_sent else None
 
         def scopes_of(tbl: str, row_id: str) -> set[str]:
             row = self._row(work, tbl, row_id)
@@ -223,11 +231,11 @@ class ChangeWriter:
         for op_no, (key, full) in enumerate(work.full.items()):
             row = work.rows[key]
             if full:
-                self._append_log(seq, op_no, row, row.fields)
+                self._append_log(seq, op_no, row, row.fields, (echo_of, hlc))
             else:
                 have = row.fields
                 fields = {f: have[f] for f in work.written.get(key, ()) if f in have}
-                self._append_log(seq, op_no, row, fields)
+                self._append_log(seq, op_no, row, fields, (echo_of, hlc))
         self._owners[seq] = (change_id, writer.user_id)
         if work.scopes_changed:
             self._scopes.clear()
@@ -508,16 +516,33 @@ class ChangeWriter:
             )
 
     # -- log -----------------------------------------------------------------------------
-    def _append_log(self, seq: int, op_no: int, row: RowState, fields: dict[str, Any]) -> None:
-        text = dumps(fields)
+    def _append_log(
+        self,
+        seq: int,
+        op_no: int,
+        row: RowState,
+        fields: dict[str, Any],
+        writer: tuple[str | None, int] = (None, 0),
+    ) -> None:
+        """Queue a log entry; ``writer`` is the pushing device and its change's hlc, when the
+        entry may be echoed to it (`ChangeWriter.apply`)."""
+        packed = pack_fields(fields)
+        text = dumps(packed)
         if fields is row.fields:
             row.fields_json = text  # saving the row needs this very text (`RowState`)
+        device, hlc = writer
+        version = packed["v"]
+        echo_of = (
+            device
+            if device is not None and "x" not in packed and version == [hlc, device, seq]
+            else None
+        )
         key = frozenset(row.scopes)
         scopes = self._log_scope_text.get(key)
         if scopes is None:
             ordered = sorted(key)
             scopes = self._log_scope_text[key] = (_dumps(ordered), ordered)
-        self._log.append((seq, op_no, row.tbl, row.row_id, text, row.deleted, scopes[0]))
+        self._log.append((seq, op_no, row.tbl, row.row_id, text, row.deleted, scopes[0], echo_of))
         self._log_scopes += [(s, seq, op_no) for s in scopes[1]]
 
 

@@ -188,6 +188,10 @@ sync_log = Table(
     Column("fields", Text, nullable=False),
     Column("deleted", Boolean, nullable=False),
     Column("scopes", Text, nullable=False),
+    # The device whose change this entry repeats exactly: every field as that device sent it
+    # (its node, the change's own hlc and seq). Its pull may get the entry as an echo, without
+    # the values it already holds (`protocol.PullRequest.answered_through`). NULL otherwise.
+    Column("echo_of", String(36), nullable=True),
 )
 
 sync_log_scope = Table(

@@ -2,7 +2,7 @@
 
 Why not "domain tables (same models)" as SYNC.md first proposed: the server never runs business
 queries on these rows, it merges, scopes and serves them. One table ``sync_row`` holding each
-row's fields as ``{field: [value, hlc, node, seq]}`` (the wire form of a pulled field) means:
+row's fields in the packed wire form of ``protocol.RowFields`` (`dump_fields`) means:
 no server migration for every client column added, a snapshot row is served as stored, and the
 per-field versions SYNC.md asks for live beside the values, so the two cannot disagree. The two
 references scoping must query (an account id and a user id) are kept in their own columns.
@@ -22,6 +22,7 @@ from pydantic_core import to_json
 from sqlalchemy import Connection, bindparam, select
 
 from workbench.domain.merge import DELETED, FieldState, Version
+from workbench.sync.protocol import pack_fields, unpack_fields
 from workbench.sync.schema import ACCOUNT_CHILD_TABLES
 from workbench.sync.server import scopes as scoping
 from workbench.sync.server.db import bulk_insert, bulk_update, sync_row, sync_row_scope
@@ -40,6 +41,17 @@ def dumps(value: Any) -> str:
     return to_json(value).decode()
 
 
+def dump_fields(fields: dict[str, Packed]) -> str:
+    """``sync_row.fields`` / ``sync_log.fields``: the packed wire form (``protocol.RowFields``),
+    so pages print it as stored."""
+    return dumps(pack_fields(fields))
+
+
+def load_fields(text: str) -> dict[str, Packed]:
+    """The inverse of `dump_fields`: ``{field: [value, hlc, node, seq]}``."""
+    return unpack_fields(json.loads(text))
+
+
 @dataclass
 class RowState:
     """One synced row as the server holds it."""
@@ -50,7 +62,7 @@ class RowState:
     deleted: bool
     scopes: set[str]
     seq: int
-    # `dumps(fields)` when someone already made it (the change log of a new row holds exactly
+    # `dump_fields(fields)` when someone already made it (the change log of a new row holds exactly
     # these fields), so saving the row does not serialise it again. Whoever changes `fields`
     # works on a `copy`, which starts without it.
     fields_json: str | None = None
@@ -175,7 +187,7 @@ class RowCache:
                     self.rows[key] = RowState(
                         tbl,
                         r.row_id,
-                        json.loads(r.fields),
+                        load_fields(r.fields),
                         bool(r.deleted),
                         scopes,
                         int(r.seq),
@@ -209,7 +221,7 @@ class RowCache:
             row = self.rows[key]
             assert row is not None
             if row.fields_json is None:
-                row.fields_json = dumps(row.fields)
+                row.fields_json = dump_fields(row.fields)
             tbl, row_id = key
             text, deleted, seq = row.fields_json, row.deleted, row.seq
             scopes_text = self.scopes_text(row.scopes)

@@ -4,7 +4,7 @@ The HTTP routes in ``app.py`` only authenticate, parse and call these; tests and
 line (``workbench server assign``) call them directly, so every write takes the same path.
 
 Pull and snapshot answers are assembled as JSON text from the stored wire form of each row
-(``sync_log.fields`` / ``sync_row.fields`` are already ``{field: [value, hlc, node, seq]}``):
+(``sync_log.fields`` / ``sync_row.fields`` are already packed as ``protocol.RowFields``):
 parsing and re-serialising tens of thousands of stored fields per page only to print them again
 would dominate the server's time. The shape is exactly ``protocol.PullResponse`` /
 ``protocol.BootstrapResponse``, which the tests parse with those strict models.
@@ -64,6 +64,7 @@ from workbench.sync.server.db import (
     users,
     write_transaction,
 )
+from workbench.sync.server.rows import load_fields
 
 SCHEMA_VERSION = 1  # the op format this server accepts (storage.outbox.SYNC_SCHEMA_VERSION)
 
@@ -160,7 +161,9 @@ def push(
                 else:
                     clock.observe(hlc)
                 try:
-                    conflicts = changes.apply(writer, ch.change_id, hlc, ch.ops, counter)
+                    conflicts = changes.apply(
+                        writer, ch.change_id, hlc, ch.ops, counter, as_sent=not clamped
+                    )
                     result = ChangeResult(
                         change_id=ch.change_id, status="applied", seq=counter, conflicts=conflicts
                     )
@@ -263,15 +266,19 @@ def _settle_scope_set(engine: Engine, device_id: str, current: scoping.ScopeSet)
         return version
 
 
-def _op_json(seq: int, tbl: str, row_id: str, deleted: bool, scopes: list[str], fields: str) -> str:
-    return _op_json_text(seq, tbl, row_id, deleted, json.dumps(scopes), fields)
-
-
 def _op_json_text(seq: int, tbl: str, row_id: str, deleted: bool, scopes: str, fields: str) -> str:
     """A pulled op as JSON, from its parts already in JSON form (``scopes``, ``fields``)."""
     return (
         f'{{"seq":{seq},"tbl":"{tbl}","id":"{row_id}","deleted":{"true" if deleted else "false"},'
-        f'"scopes":{scopes},"fields":{fields}}}'
+        f'"scopes":{scopes},"packed":{fields}}}'
+    )
+
+
+def _echo_json(seq: int, tbl: str, row_id: str, deleted: bool, scopes: str) -> str:
+    """A pulled op that echoes the caller's own answered write (``PulledOp.packed`` null)."""
+    return (
+        f'{{"seq":{seq},"tbl":"{tbl}","id":"{row_id}","deleted":{"true" if deleted else "false"},'
+        f'"scopes":{scopes}}}'
     )
 
 
@@ -324,13 +331,20 @@ def pull(engine: Engine, caller: Caller, request: PullRequest, clock: Clock) -> 
     else:
         body_ops = []
         last_seq = None
-        shown_by_text: dict[str, list[str]] = {}  # a page's ops share a few scope lists
+        shown_by_text: dict[str, str] = {}  # a page's ops share a few scope lists
+        echoes = request.answered_through
         for row in ops:
             shown = shown_by_text.get(row.scopes)
             if shown is None:
-                shown = scoping.shown_scopes(json.loads(row.scopes), scopes)
+                shown = json.dumps(scoping.shown_scopes(json.loads(row.scopes), scopes))
                 shown_by_text[row.scopes] = shown
-            body_ops.append(_op_json(row.seq, row.tbl, row.row_id, row.deleted, shown, row.fields))
+            if row.seq <= echoes and row.echo_of == caller.device_id:
+                # The device's own write, which it has recorded as answered: no values.
+                body_ops.append(_echo_json(row.seq, row.tbl, row.row_id, row.deleted, shown))
+            else:
+                body_ops.append(
+                    _op_json_text(row.seq, row.tbl, row.row_id, row.deleted, shown, row.fields)
+                )
             last_seq = row.seq
         full_page = len(ops) >= request.limit
         cursor = last_seq if (full_page and last_seq is not None) else head
@@ -349,6 +363,7 @@ _LOG_COLUMNS = (
     sync_log.c.fields,
     sync_log.c.deleted,
     sync_log.c.scopes,
+    sync_log.c.echo_of,
 )
 #: Up to this many scopes a page is filtered by the database (`_in_scope`); a user holding more
 #: (an account manager with thousands of accounts) gets the log read in order and filtered by
@@ -583,7 +598,7 @@ def find_account(engine: Engine, spec: str) -> list[tuple[str, str]]:
         )
         out = []
         for row_id, raw in rows:
-            fields = json.loads(raw)
+            fields = load_fields(raw)
             name = fields.get("name", [""])[0]
             tax = fields.get("tax_code", [""])[0]
             if spec in (row_id, tax) or (name and name.casefold() == spec.casefold()):
@@ -617,7 +632,7 @@ def assign_ops(engine: Engine, account_id: str, user_id: str) -> list[protocol.O
             )
         )
         for row_id, raw in team:
-            fields = json.loads(raw)
+            fields = load_fields(raw)
             member, role = fields.get("user_id", [None])[0], fields.get("role", [None])[0]
             if member == user_id:
                 has_owner_row = True
