@@ -14,6 +14,7 @@ import pytest
 from tests.sync.harness import Device, Team, make_team, server_projection, snapshot_of
 from workbench.storage.store import Store
 from workbench.sync import engine as engine_module
+from workbench.sync.server.rows import load_fields
 
 
 @pytest.fixture
@@ -338,3 +339,109 @@ def test_a_broken_off_bootstrap_restarts_when_the_scope_set_changed(team: Team) 
     assert accounts[0] not in fresh.ids("accounts")
     assert set(accounts[1:]) <= fresh.ids("accounts")
     assert_holds_its_projection(team, fresh)
+
+
+# -- echoes of a device's own writes, pipelined pushes (docs/sync.md departures 13, 14) ---------
+
+
+def _pull_from_start(device: Device, answered_through: int) -> list[Any]:
+    from workbench.storage import outbox
+    from workbench.sync.protocol import PullRequest
+
+    request = PullRequest(
+        device_id=device.store.device_id(),
+        schema_version=outbox.SYNC_SCHEMA_VERSION,
+        cursor=0,
+        scope_set_version=int(device.store.sync_state("scope_set_version") or 0),
+        hlc=0,
+        answered_through=answered_through,
+    )
+    return list(device.engine.client.pull(request).ops)
+
+
+def test_own_answered_writes_come_back_as_echoes_and_the_rest_in_full(team: Team) -> None:
+    a, b = team.device("a", "lan"), team.device("b", "lan")
+    acc = new_account(a, "Vinamilk")
+    assert a.sync().caught_up and b.sync().caught_up
+    edit(b, "accounts", acc, city="Cần Thơ")
+    assert b.sync().caught_up
+    answered = int(a.store.sync_state(engine_module.ANSWERED_KEY) or 0)
+    assert answered > 0
+    ops = _pull_from_start(a, answered)
+    mine = [op for op in ops if op.tbl == "accounts" and op.seq <= answered]
+    theirs = [op for op in ops if op.tbl == "accounts" and op.seq > answered]
+    assert mine and all(op.packed is None for op in mine)  # no values: a holds them
+    assert [op.fields["city"].value for op in theirs] == ["Cần Thơ"]
+    # The other laptop gets a's write in full, and so does a when it claims less.
+    assert all(op.packed is not None for op in _pull_from_start(b, answered) if op.seq <= answered)
+    assert all(op.packed is not None for op in _pull_from_start(a, 0))
+    assert a.sync().caught_up and a.value("accounts", acc, "city") == "Cần Thơ"
+
+
+def test_a_database_restored_from_an_older_copy_gets_its_own_later_writes_back(
+    team: Team, tmp_path: Path
+) -> None:
+    a = team.device("a", "lan")
+    acc = new_account(a, "Hòa Bình")
+    assert a.sync().caught_up
+    a.store.engine.dispose()
+    backup = tmp_path / "a-backup.db"
+    backup.write_bytes((tmp_path / "a.db").read_bytes())  # WAL checkpointed by the dispose
+    edit(a, "accounts", acc, city="Đà Lạt", phone="0263 123 456")
+    assert a.sync().caught_up
+    restored = Store(backup)
+    try:
+        engine = engine_module.SyncEngine(restored, a.engine.client)
+        assert engine.sync_once().caught_up
+        row = restored.engine.connect().exec_driver_sql(
+            "SELECT city, phone FROM accounts WHERE id = ?", (acc,)
+        )
+        assert row.one() == ("Đà Lạt", "0263 123 456")
+    finally:
+        restored.close()
+
+
+class CountingFaults(httpx.BaseTransport):
+    """Passes requests on; loses the answer of the push numbered ``lose_push`` (from 1)."""
+
+    def __init__(self, inner: httpx.BaseTransport, lose_push: int) -> None:
+        self.inner, self.lose_push, self.pushes = inner, lose_push, 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.url.path.endswith("/push"):
+            self.pushes += 1
+            if self.pushes == self.lose_push:
+                response.read()
+                raise httpx.ReadError("injected: answer lost after the server committed")
+        return response
+
+
+@pytest.mark.parametrize("lose_push", [0, 1, 2, 3])
+def test_a_pipelined_push_of_many_batches_arrives_whole_and_in_order(
+    team: Team, monkeypatch: pytest.MonkeyPatch, lose_push: int
+) -> None:
+    monkeypatch.setattr(engine_module, "PUSH_BYTES", 600)  # a few changes per batch
+    faults = CountingFaults(team.client._transport, lose_push)
+    a = team.device("a", "lan", transport=faults)
+    names = [f"Công ty {i:02d}" for i in range(24)]
+    for name in names:
+        new_account(a, name)  # one change each
+    report = a.sync()
+    if lose_push:
+        assert report.offline and report.waiting > 0
+        report = a.sync()
+    assert report.caught_up and report.waiting == 0 and faults.pushes >= 4
+    # Every change once, in the order the device made them.
+    applied = team_sql(
+        team, "SELECT change_id FROM sync_change WHERE device_id IS NOT NULL ORDER BY seq"
+    )
+    assert len(applied) == len(set(applied)) == len(names)
+    assert a.sql("SELECT change_id FROM sync_outbox") == []  # every answer recorded
+    logged = team_sql(team, "SELECT fields FROM sync_log WHERE tbl = 'accounts' ORDER BY seq")
+    assert [load_fields(text)["name"][0] for text in logged] == names
+
+
+def team_sql(team: Team, query: str) -> list[Any]:
+    with team.engine.connect() as conn:
+        return [r[0] for r in conn.exec_driver_sql(query)]

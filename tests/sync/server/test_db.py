@@ -113,3 +113,59 @@ def test_role_is_checked_by_the_database(engine: Engine) -> None:
     Auth(engine, hasher=FAST_HASHER).create_user("anh", "am", "long enough pw")
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(update(db.users).values(role="superuser"))
+
+
+def _migrate(engine: Engine, target: str, *, down: bool = False) -> None:
+    from alembic import command
+
+    cfg = db._alembic_config()
+    with db.write_transaction(engine) as conn:
+        cfg.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(cfg, target)
+
+
+def test_s0005_packs_stored_fields_and_unpacks_them_on_the_way_back(db_url: str) -> None:
+    """Pages print stored fields as they are: a server upgraded in place must hold the packed
+    form (`protocol.RowFields`), older rows included."""
+    import json
+
+    from workbench.sync.server.rows import load_fields
+
+    engine = db.make_engine(db_url)
+    _migrate(engine, "s0004")
+    old = {
+        "name": ["Ngân hàng Á Châu", 1_700_000_000_000, "dev-a", 3],
+        "city": ["Huế", 1_700_000_000_500, "dev-b", 7],
+        "tax_code": ["0301452948", 1_700_000_000_000, "dev-a", 3],
+    }
+    text = json.dumps(old, ensure_ascii=False)
+    row_id = "0192a3b4-c5d6-7e8f-9a0b-1c2d3e4f5a6b"
+    with engine.begin() as conn:
+        conn.execute(
+            insert(db.sync_row).values(
+                tbl="accounts", row_id=row_id, fields=text, deleted=False, scopes="[]", seq=7
+            )
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO sync_log (seq, op_no, tbl, row_id, fields, deleted, scopes)"
+            " VALUES (7, 0, 'accounts', %s, %s, false, '[]')"
+            if engine.dialect.name == "postgresql"
+            else "INSERT INTO sync_log (seq, op_no, tbl, row_id, fields, deleted, scopes)"
+            " VALUES (7, 0, 'accounts', ?, ?, 0, '[]')",
+            (row_id, text),
+        )
+    _migrate(engine, "head")
+    with engine.connect() as conn:
+        stored = conn.execute(select(db.sync_row.c.fields)).scalar_one()
+        logged = conn.execute(select(db.sync_log.c.fields, db.sync_log.c.echo_of)).one()
+    assert json.loads(stored) == {
+        "v": [1_700_000_000_000, "dev-a", 3],
+        "f": {"name": "Ngân hàng Á Châu", "city": "Huế", "tax_code": "0301452948"},
+        "x": {"city": [1_700_000_000_500, "dev-b", 7]},
+    }
+    assert load_fields(stored) == old and load_fields(logged[0]) == old
+    assert logged[1] is None  # older entries are never echoes
+    _migrate(engine, "s0004", down=True)
+    with engine.connect() as conn:
+        assert json.loads(conn.execute(select(db.sync_row.c.fields)).scalar_one()) == old
+    engine.dispose()
