@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -8,10 +10,13 @@ from workbench.domain.errors import ValidationError
 from workbench.domain.names import (
     NameOrder,
     PersonName,
+    name_order,
+    sort_keys,
     split_full_name,
     validate_person_name,
+    written_order,
 )
-from workbench.domain.text import vietnamese_collation_key
+from workbench.domain.text import fold, vietnamese_collation_key
 
 AN = PersonName("Nguyễn", "Văn", "An")
 ANNA = PersonName("Schmidt", "Maria", "Anna", NameOrder.GIVEN_FIRST)
@@ -148,3 +153,52 @@ def test_validate_reports_every_problem() -> None:
         ("middle", "name.too_long"),
     ]
     assert validate_person_name(PersonName("x" * 80, "", "An")).family == "x" * 80
+
+
+def _sort_key_reference(name: PersonName, locale: str) -> tuple[str, ...]:
+    """`PersonName.sort_key` as first written, one locale at a time: `sort_keys` must agree."""
+    if locale == "vi":
+        parts = [name.given, name.family, name.middle]
+        nfc = [unicodedata.normalize("NFC", p) for p in parts]
+        return (*(vietnamese_collation_key(p) for p in nfc), *nfc)
+    parts = [name.family or name.given, name.given, name.middle]
+    nfc = [unicodedata.normalize("NFC", p) for p in parts]
+    return (*(fold(p) for p in nfc), *nfc)
+
+
+# Precomposed and decomposed Vietnamese, spaces, empty parts, and any text at all.
+name_parts = st.one_of(
+    st.sampled_from(["", "Nguyễn", "Nguye\u0302\u0303n", "Thị Ngọc", "Đặng", "ánh", " An "]),
+    st.text(alphabet="aăâdđeêoôơuưy\u0300\u0301\u0303\u0309\u0323 AĐ", max_size=8),
+    st.text(max_size=8),
+)
+
+
+@given(name_parts, name_parts, name_parts)
+def test_sort_keys_equal_the_sort_key_of_each_locale(family: str, middle: str, given: str) -> None:
+    name = PersonName(family, middle, given)
+    assert sort_keys(family, middle, given) == (
+        _sort_key_reference(name, "vi"),
+        _sort_key_reference(name, "en"),
+    )
+    assert name.sort_key("vi_VN") == _sort_key_reference(name, "vi")
+    assert name.sort_key("en") == _sort_key_reference(name, "en")
+
+
+@given(name_parts, name_parts, name_parts, st.sampled_from(list(NameOrder)))
+def test_written_order_is_what_display_joins(
+    family: str, middle: str, given: str, order: NameOrder
+) -> None:
+    shown = PersonName(family, middle, given, order).display()
+    assert " ".join(written_order(family, middle, given, order.value)) == shown
+    assert " ".join(written_order(family, middle, given, order)) == shown
+
+
+def test_name_order_accepts_what_the_enum_accepts() -> None:
+    for order in NameOrder:
+        assert name_order(order.value) is order is name_order(order)
+    for bad in ("", "FAMILY_FIRST", "family first"):
+        with pytest.raises(ValueError):
+            name_order(bad)
+        with pytest.raises(ValueError):
+            written_order("Nguyễn", "", "An", bad)

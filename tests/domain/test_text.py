@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import string
+import unicodedata
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workbench.domain.text import digits_only, fold, search_tokens
+from workbench.domain.text import _SPECIAL_LETTERS, digits_only, fold, fold_joined, search_tokens
 
 VIETNAMESE_LOWER = (
     "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
@@ -60,3 +63,26 @@ def test_digits_only() -> None:
     assert digits_only("+84 (912) 345-678") == "84912345678"
     assert digits_only("no digits") == ""
     assert digits_only("０９１２") == "0912"
+
+
+def _fold_reference(text: str) -> str:
+    """`fold` as first written, one Python step per character: the shortcuts must agree."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.translate(_SPECIAL_LETTERS).split())
+
+
+# Vietnamese, the special letters, combining marks on their own, full-width forms, ASCII
+# control separators (which `str.split` counts as whitespace) and everything else.
+_TRICKY = VIETNAMESE + "đĐøØłŁßæÆœŒþÞħĦıŧŋĸð\u0301\u0303\u0323\u0306ＡＢ１ﬁ\x1c\x1f\xa0"
+texts = st.one_of(st.text(), st.text(alphabet=_TRICKY), st.text(alphabet=string.printable))
+
+
+@given(texts)
+def test_fold_equals_the_per_character_definition(text: str) -> None:
+    assert fold(text) == _fold_reference(text)
+
+
+@given(st.lists(texts, max_size=4))
+def test_fold_joined_equals_fold_of_the_joined_text(parts: list[str]) -> None:
+    assert fold_joined(parts) == fold(" ".join(parts))

@@ -7,22 +7,24 @@ Why fold in Python: FTS5's `remove_diacritics` does not fold `đ`, so `dang` wou
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import Any, Protocol
+from collections.abc import Iterable, Mapping
+from operator import itemgetter
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from workbench.domain.names import NameOrder, PersonName
+from workbench.domain.names import written_order
 from workbench.domain.records import SearchHit
-from workbench.domain.text import digits_only, fold, search_tokens
-from workbench.storage.tables import Account, Contact, Position
+from workbench.domain.text import digits_only, fold, fold_joined, search_tokens
 
 _PHONEISH = re.compile(r"^[\d\s+().\-]+$")
 
 
 def _phone_terms(e164: str) -> list[str]:
     """Digits of a phone as typed in both ways: `84912345678` and national `0912345678`."""
+    if not e164:  # most contacts lack one of their two numbers
+        return []
     digits = digits_only(e164)
     terms = [digits] if digits else []
     if e164.startswith("+84") and len(digits) > 2:
@@ -31,8 +33,10 @@ def _phone_terms(e164: str) -> list[str]:
 
 
 def _tax_terms(code: str) -> list[str]:
+    if not code:  # most contacts have none
+        return []
     digits = digits_only(code)
-    terms = [fold(code)] if code else []
+    terms = [fold(code)]
     if digits:
         terms.append(digits)
         if len(digits) == 13:
@@ -41,7 +45,7 @@ def _tax_terms(code: str) -> list[str]:
 
 
 _UPSERT = (
-    "INSERT INTO search_docs(kind, ref_id, title, subtitle, body) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO search_docs(rowid, kind, ref_id, title, subtitle, body) VALUES (?, ?, ?, ?, ?, ?)"
     " ON CONFLICT(ref_id) DO UPDATE SET"
     " kind=excluded.kind, title=excluded.title, subtitle=excluded.subtitle, body=excluded.body"
 )
@@ -60,6 +64,7 @@ def _write(session: Session, docs: list[dict[str, str]], removed: list[str]) -> 
     text of every changed or removed document is deleted from the index (an external-content
     FTS5 table needs the old values for that), then the new text inserted. A document whose
     indexed text did not change (only its title or subtitle) leaves the index alone.
+    A document is either in `docs` or in `removed`, never both.
     """
     if not docs and not removed:
         return
@@ -78,15 +83,24 @@ def _write(session: Session, docs: list[dict[str, str]], removed: list[str]) -> 
             "DELETE FROM search_docs WHERE ref_id = ?", [(ref_id,) for ref_id in removed]
         )
     if docs:
-        conn.exec_driver_sql(_UPSERT, [(d["k"], d["r"], d["t"], d["s"], d["b"]) for d in docs])
-        fresh = [
-            ref_id
-            for ref_id, d in wanted.items()
-            if ref_id not in old or (d["k"], d["b"]) != old[ref_id][1:]
-        ]
-        if fresh:
-            new = _stored(conn, fresh)
-            conn.exec_driver_sql(_FTS_INSERT, list(new.values()))
+        # New documents are numbered here as SQLite would number them (the largest rowid plus
+        # one, in order), so their index entries need no query for the rowids they got.
+        (last,) = conn.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM search_docs").one()
+        params: list[tuple[int | None, str, str, str, str, str]] = []
+        index: list[tuple[int, str, str]] = []
+        for d in wanted.values():
+            stored = old.get(d["r"])
+            if stored is None:
+                last += 1
+                params.append((last, d["k"], d["r"], d["t"], d["s"], d["b"]))
+                index.append((last, d["k"], d["b"]))
+            else:
+                params.append((None, d["k"], d["r"], d["t"], d["s"], d["b"]))
+                if (d["k"], d["b"]) != stored[1:]:
+                    index.append((stored[0], d["k"], d["b"]))
+        conn.exec_driver_sql(_UPSERT, params)
+        if index:
+            conn.exec_driver_sql(_FTS_INSERT, index)
 
 
 def _stored(conn: Any, ref_ids: list[str]) -> dict[str, tuple[int, str, str]]:
@@ -104,8 +118,8 @@ def _stored(conn: Any, ref_ids: list[str]) -> dict[str, tuple[int, str, str]]:
     return out
 
 
-def _doc(kind: str, ref_id: str, title: str, sub: str, terms: Iterable[str]) -> dict[str, str]:
-    return {"k": kind, "r": ref_id, "t": title, "s": sub, "b": " ".join(t for t in terms if t)}
+def _doc(kind: str, ref_id: str, title: str, sub: str, terms: list[str]) -> dict[str, str]:
+    return {"k": kind, "r": ref_id, "t": title, "s": sub, "b": " ".join([t for t in terms if t])}
 
 
 CHUNK = 5000
@@ -117,106 +131,110 @@ def _chunks(ids: Iterable[str]) -> Iterable[list[str]]:
         yield items[start : start + CHUNK]
 
 
-def index_accounts(session: Session, ids: Iterable[str]) -> None:
+def index_accounts(
+    session: Session, ids: Iterable[str], known: Mapping[str, Mapping[str, Any]] | None = None
+) -> None:
+    """(Re)write the documents of these accounts. `known`: rows this unit inserted and did
+    not change since, by id, every column as written; their documents are built from these
+    values instead of being read back (see `_index_contacts`)."""
     for chunk in _chunks(ids):
-        _index_accounts(session, chunk)
+        _index_accounts(session, chunk, known or {})
 
 
-def index_contacts(session: Session, ids: Iterable[str]) -> None:
+def index_contacts(
+    session: Session, ids: Iterable[str], known: Mapping[str, Mapping[str, Any]] | None = None
+) -> None:
+    """(Re)write the documents of these contacts; `known` as for `index_accounts`."""
     for chunk in _chunks(ids):
-        _index_contacts(session, chunk)
+        _index_contacts(session, chunk, known or {})
 
 
-def _index_accounts(session: Session, ids: list[str]) -> None:
-    # Plain rows of the columns the document needs, not ORM objects: a sync page or an
-    # import reindexes thousands of rows, and building entities was most of the cost.
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                Account.id,
-                Account.deleted_at.is_not(None).label("gone"),
-                Account.name,
-                Account.tax_code,
-                Account.email,
-                Account.city,
-                Account.phone,
-            ).where(Account.id.in_(ids))
-        )
-        .all()
-    )
+_first = itemgetter(0)
+
+
+def _rows(
+    conn: Any, table: str, columns: list[str], ids: list[str], known: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """(id, archived?, *columns) of these rows of `table`, in id order: what `known` holds,
+    and the rest read with one query.
+
+    Why id order: it is the order in which the query finds rows by id, so the documents are
+    written (and new ones numbered) in the same order whichever way their values came.
+    """
+    values = itemgetter(*columns)
+    rows: list[tuple[Any, ...]] = [
+        (row_id, row["deleted_at"] is not None, *values(row))
+        for row_id in ids
+        if (row := known.get(row_id)) is not None
+    ]
+    unknown = [row_id for row_id in ids if row_id not in known]
+    if unknown:
+        # Plain rows of the columns the document needs, not ORM objects (a sync page or an
+        # import reindexes thousands of rows, and building entities was most of the cost),
+        # by plain SQL (SQLAlchemy's expanding IN of thousands of ids cost more than the query).
+        rows += conn.exec_driver_sql(
+            f"SELECT id, deleted_at IS NOT NULL, {', '.join(columns)} FROM {table}"
+            f" WHERE id IN ({','.join('?' * len(unknown))}) ORDER BY id",
+            tuple(unknown),
+        ).all()
+    rows.sort(key=_first)
+    return rows
+
+
+def _index_accounts(session: Session, ids: list[str], known: Mapping[str, Any]) -> None:
+    columns = ["name", "tax_code", "email", "city", "phone"]
+    rows = _rows(session.connection(), "accounts", columns, ids, known)
     docs: list[dict[str, str]] = []
     removed: list[str] = []
-    for acc in rows:
-        if acc.gone:
-            removed.append(acc.id)
+    for row_id, gone, name, tax_code, email, city, phone in rows:
+        if gone:
+            removed.append(row_id)
             continue
-        terms = [fold(acc.name), *_tax_terms(acc.tax_code), fold(acc.email), fold(acc.city)]
-        terms += _phone_terms(acc.phone)
-        sub = " · ".join(p for p in (acc.city, acc.tax_code) if p)
-        docs.append(_doc("account", acc.id, acc.name, sub, terms))
+        terms = [fold(name), *_tax_terms(tax_code), fold(email), fold(city)]
+        terms += _phone_terms(phone)
+        sub = " · ".join(p for p in (city, tax_code) if p)
+        docs.append(_doc("account", row_id, name, sub, terms))
     _write(session, docs, removed)
 
 
-class _NameParts(Protocol):
-    """A contact entity or a row of its name columns."""
+def _index_contacts(session: Session, ids: list[str], known: Mapping[str, Any]) -> None:
+    """Documents of contacts: the name, e-mail, tax code and phones as searchable text, the
+    current position and e-mail as the subtitle.
 
-    @property
-    def family_name(self) -> str: ...
-    @property
-    def middle_name(self) -> str: ...
-    @property
-    def given_name(self) -> str: ...
-    @property
-    def name_order(self) -> str: ...
-
-
-def contact_display_name(c: _NameParts) -> str:
-    return PersonName(c.family_name, c.middle_name, c.given_name, NameOrder(c.name_order)).display()
-
-
-def _index_contacts(session: Session, ids: list[str]) -> None:
-    # On the connection, not the session: plain rows without the ORM's loading machinery.
+    Why `known`: a sync page of 10,000 new contacts used to read every one of them back
+    right after inserting it. Rows inserted by `UnitOfWork.insert_many` and not changed
+    since in the same unit are exactly what the query would return, so only the rest are
+    read. Their positions are always queried: a position may have arrived before its contact
+    (in an earlier page, or in this unit).
+    """
     conn = session.connection()
-    contacts = conn.execute(
-        select(
-            Contact.id,
-            Contact.deleted_at.is_not(None).label("gone"),
-            Contact.family_name,
-            Contact.middle_name,
-            Contact.given_name,
-            Contact.name_order,
-            Contact.email,
-            Contact.tax_code,
-            Contact.phone,
-            Contact.mobile,
-        ).where(Contact.id.in_(ids))
-    ).all()
-    current = conn.execute(
-        select(Position.contact_id, Position.title, Account.name)
-        .join(Account, Account.id == Position.account_id)
-        .where(
-            Position.contact_id.in_(ids),
-            Position.deleted_at.is_(None),
-            Position.end_date.is_(None),
-        )
+    columns = ["family_name", "middle_name", "given_name", "name_order"]
+    columns += ["email", "tax_code", "phone", "mobile"]
+    contacts = _rows(conn, "contacts", columns, ids, known)
+    current = conn.exec_driver_sql(  # plain SQL, as in `_rows`
+        "SELECT p.contact_id, p.title, a.name FROM positions p"
+        " JOIN accounts a ON a.id = p.account_id"
+        f" WHERE p.contact_id IN ({','.join('?' * len(ids))})"
+        " AND p.deleted_at IS NULL AND p.end_date IS NULL"
         # The same position the contacts list shows: the most influential, then the newest.
-        .order_by(Position.influence.desc(), Position.start_date.desc(), Position.id)
+        " ORDER BY p.influence DESC, p.start_date DESC, p.id",
+        tuple(ids),
     ).all()
     where: dict[str, str] = {}
     for contact_id, title, account_name in current:
         where.setdefault(contact_id, ", ".join(p for p in (title, account_name) if p))
     docs: list[dict[str, str]] = []
     removed: list[str] = []
-    for c in contacts:
-        if c.gone:
-            removed.append(c.id)
+    for row_id, gone, family, middle, given, order, email, tax_code, phone, mobile in contacts:
+        if gone:
+            removed.append(row_id)
             continue
-        name = contact_display_name(c)
-        terms = [fold(name), fold(c.email), *_tax_terms(c.tax_code)]
-        terms += _phone_terms(c.phone) + _phone_terms(c.mobile)
-        sub = " · ".join(p for p in (where.get(c.id, ""), c.email) if p)
-        docs.append(_doc("contact", c.id, name, sub, terms))
+        parts = written_order(family, middle, given, order)
+        terms = [fold_joined(parts), fold(email), *_tax_terms(tax_code)]
+        terms += _phone_terms(phone) + _phone_terms(mobile)
+        place = where.get(row_id, "")
+        sub = f"{place} · {email}" if place and email else place or email
+        docs.append(_doc("contact", row_id, " ".join(parts), sub, terms))
     _write(session, docs, removed)
 
 

@@ -7,8 +7,10 @@ in step), and what leaves storage is plain data.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workbench.domain.changes import ChangeSet, Op, RowChange
 from workbench.domain.ids import new_id
+from workbench.domain.names import NameOrder, name_order, sort_keys
 from workbench.domain.text import fold
 from workbench.storage import capture, outbox, search
 from workbench.storage.engine import make_engine
@@ -145,6 +148,9 @@ def _account_of(session: Session, change: RowChange) -> str | None:
     return None
 
 
+# Tables with search documents (`storage.search`).
+_SEARCHED = ("accounts", "contacts")
+
 # Columns a local edit never sets (row_seq is written only when applying server values).
 _FIXED = ("id", "created_at", "updated_at", "row_seq")
 
@@ -162,6 +168,9 @@ class UnitOfWork:
         # Full values of rows inserted by insert_many, for the outbox (their RowChange only
         # carries routing fields, and there is no ORM object to read them from).
         self._bulk: dict[tuple[str, str], dict[str, Any]] = {}
+        # Rows of searchable tables inserted by insert_many, by table and id: their search
+        # documents are built from these values at commit instead of reading them back.
+        self._fresh: dict[str, dict[str, dict[str, Any]]] = {}
 
     def _model(self, table: str) -> type[Synced]:
         try:
@@ -185,14 +194,20 @@ class UnitOfWork:
 
     def insert_many(self, table: str, rows: list[dict[str, Any]]) -> list[str]:
         """Insert many rows in one statement (demo data, imports): the same defaults, derived
-        columns and capture as `insert`, without building an ORM object or flushing per row."""
+        columns and capture as `insert`, without building an ORM object or flushing per row.
+
+        The search documents of these rows are made at commit from the values inserted here
+        (`_reindex`), so a later write to one of them in this unit must go through the unit
+        (`update`, `update_many`, `archive`, `purge` record it); raw SQL on a searched column
+        would leave the document as inserted."""
         model = self._model(table)
         defaults = _column_defaults(model)
         now = capture.utcnow()
+        columns = defaults.keys()
         prepared: list[dict[str, Any]] = []
         for values in rows:
-            unknown = values.keys() - defaults.keys()
-            if unknown:
+            if not columns >= values.keys():
+                unknown = values.keys() - columns
                 raise ValueError(f"{table} has no column {sorted(unknown)[0]}")
             row = {**defaults, **values}
             row["id"] = row["id"] or new_id()
@@ -207,6 +222,8 @@ class UnitOfWork:
             )
             if self.capture_sync:
                 self._bulk.update(((table, r["id"]), r) for r in prepared)
+            if table in _SEARCHED:
+                self._fresh.setdefault(table, {}).update((r["id"], r) for r in prepared)
         return [r["id"] for r in prepared]
 
     def update_many(self, table: str, rows: list[tuple[Mapping[str, Any], dict[str, Any]]]) -> None:
@@ -313,16 +330,24 @@ class UnitOfWork:
         self.session.flush()
         rows = self._changes + capture.drain(self.session)
         bulk = self._bulk
+        fresh = self._fresh
         self._changes = []
         self._bulk = {}
+        self._fresh = {}
         accounts = {a for r in rows if (a := _account_of(self.session, r))}
-        self._reindex(rows)
+        self._reindex(rows, fresh)
         if self.capture_sync:
             outbox.record(self.session, rows, bulk)
         self.session.commit()
         return ChangeSet(tuple(rows), frozenset(accounts))
 
-    def _reindex(self, rows: list[RowChange]) -> None:
+    def _reindex(self, rows: list[RowChange], fresh: dict[str, dict[str, dict[str, Any]]]) -> None:
+        """Rewrite the search documents of the accounts and contacts these changes touched.
+
+        `fresh` (rows inserted by insert_many) holds exactly what is stored for a row whose
+        only change in this unit is that insert; a row changed again since (update, archive,
+        purge: each records a change) is read back like any other.
+        """
         account_ids = {r.row_id for r in rows if r.table == "accounts"}
         contact_ids = {r.row_id for r in rows if r.table == "contacts"}
         for r in rows:
@@ -344,8 +369,12 @@ class UnitOfWork:
                     select(Position.contact_id).where(Position.account_id.in_(renamed))
                 )
             )
-        search.index_accounts(self.session, account_ids)
-        search.index_contacts(self.session, contact_ids)
+        if fresh:
+            seen = Counter((r.table, r.row_id) for r in rows if r.table in fresh)
+            for table, inserted in fresh.items():
+                fresh[table] = {k: v for k, v in inserted.items() if seen[(table, k)] == 1}
+        search.index_accounts(self.session, account_ids, fresh.get("accounts"))
+        search.index_contacts(self.session, contact_ids, fresh.get("contacts"))
         capture.drain(self.session)  # search_docs is local-only; nothing to capture
 
     def apply_inverse(self, changes: ChangeSet) -> None:
@@ -359,7 +388,9 @@ class UnitOfWork:
                 self.update(r.table, r.row_id, _from_plain(self._model(r.table), r.after))
 
 
-_INSERTS: dict[type[Synced], tuple[str, list[tuple[str, Any]]]] = {}
+# Per model: the INSERT statement, a row's values in column order, and the columns (by
+# position) whose type has a bind processor of its own.
+_INSERTS: dict[type[Synced], tuple[str, itemgetter[Any], list[tuple[int, Any]]]] = {}
 
 
 def _insert_rows(session: Session, model: type[Synced], rows: list[dict[str, Any]]) -> None:
@@ -367,9 +398,12 @@ def _insert_rows(session: Session, model: type[Synced], rows: list[dict[str, Any
     ``render_nulls`` would write it).
 
     Why not an ORM or Core insert: both build a parameter dict per row through SQLAlchemy's
-    compiler, about a third of what a 10,000-row sync page cost. The columns' own bind
-    processors (datetimes and dates to SQLite text, booleans to integers) are applied here,
-    so the stored values are exactly what SQLAlchemy would store.
+    compiler, about a third of what a 10,000-row sync page cost. The column types' own bind
+    processors (booleans to integers) are applied here; dates and datetimes go to the driver
+    as they are and are stored by its adapters (ISO text, which SQLAlchemy reads back; a
+    datetime at a whole second lacks the ".000000" an ORM insert writes). The values are
+    taken with one `itemgetter` per row and only processed columns are touched: a contact has
+    none, and a Python step per column was most of this function's time.
     """
     conn = session.connection()
     plan = _INSERTS.get(model)
@@ -379,22 +413,23 @@ def _insert_rows(session: Session, model: type[Synced], rows: list[dict[str, Any
         table = model.__table__  # type: ignore[attr-defined]
         names = ", ".join(quote(a.columns[0].name) for a in attrs)
         marks = ", ".join("?" * len(attrs))
+        processors = [a.columns[0].type.bind_processor(conn.dialect) for a in attrs]
         plan = (
             f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})",
-            [(a.key, a.columns[0].type.bind_processor(conn.dialect)) for a in attrs],
+            itemgetter(*(a.key for a in attrs)),
+            [(i, p) for i, p in enumerate(processors) if p is not None],
         )
         _INSERTS[model] = plan
-    sql, columns = plan
-    conn.exec_driver_sql(
-        sql,
-        [
-            tuple(
-                process(row[key]) if process is not None and row[key] is not None else row[key]
-                for key, process in columns
-            )
-            for row in rows
-        ],
-    )
+    sql, values, processed = plan
+    params: list[tuple[Any, ...]] = list(map(values, rows))
+    if processed:
+        for n, row in enumerate(params):
+            processed_row = list(row)
+            for i, process in processed:
+                if row[i] is not None:
+                    processed_row[i] = process(row[i])
+            params[n] = tuple(processed_row)
+    conn.exec_driver_sql(sql, params)
 
 
 def _bulk_after(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -435,21 +470,17 @@ def _column_defaults(model: type[Synced]) -> dict[str, Any]:
 
 def _derived(model: type[Synced], values: Mapping[str, Any]) -> dict[str, Any]:
     """Columns derived from others (folded names, sort keys), computed in this one place."""
-    from workbench.domain.names import NameOrder, PersonName
-
     if model is Account:
         return {"name_folded": fold(values.get("name") or "")}
     if model is Contact:
-        name = PersonName(
+        name_order(values.get("name_order") or NameOrder.FAMILY_FIRST)  # refuses unknown ones
+        by_given, by_family = sort_keys(
             values.get("family_name") or "",
             values.get("middle_name") or "",
             values.get("given_name") or "",
-            NameOrder(values.get("name_order") or NameOrder.FAMILY_FIRST),
         )
-        return {
-            "sort_given": "\x1f".join(name.sort_key("vi")),
-            "sort_family": "\x1f".join(name.sort_key("en")),
-        }
+        # The keys of a Vietnamese and of any other locale (`PersonName.sort_key`).
+        return {"sort_given": "\x1f".join(by_given), "sort_family": "\x1f".join(by_family)}
     return {}
 
 

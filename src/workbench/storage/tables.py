@@ -118,9 +118,10 @@ class Contact(Synced, Base):
     middle_name: Mapped[str] = mapped_column(String(80), default="")
     given_name: Mapped[str] = mapped_column(String(80))
     name_order: Mapped[str] = mapped_column(String(16), default="family_first")
-    # Folded sort keys, kept in step by the repository, so big lists sort in SQL on an index.
-    sort_given: Mapped[str] = mapped_column(String(250), index=True, default="", info=LOCAL)
-    sort_family: Mapped[str] = mapped_column(String(250), index=True, default="", info=LOCAL)
+    # Folded sort keys, kept in step by the repository, so big lists sort in SQL on an index:
+    # the partial ones above (live rows); archived rows are few, and sorted without one.
+    sort_given: Mapped[str] = mapped_column(String(250), default="", info=LOCAL)
+    sort_family: Mapped[str] = mapped_column(String(250), default="", info=LOCAL)
     email: Mapped[str] = mapped_column(String(254), default="", index=True)
     phone: Mapped[str] = mapped_column(String(20), default="", index=True)
     mobile: Mapped[str] = mapped_column(String(20), default="", index=True)
