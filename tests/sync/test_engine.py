@@ -359,7 +359,9 @@ def _pull_from_start(device: Device, answered_through: int) -> list[Any]:
     return list(device.engine.client.pull(request).ops)
 
 
-def test_own_answered_writes_come_back_as_echoes_and_the_rest_in_full(team: Team) -> None:
+def test_pulls_leave_out_a_devices_own_answered_writes_whose_scopes_came_with_the_answer(
+    team: Team,
+) -> None:
     a, b = team.device("a", "lan"), team.device("b", "lan")
     acc = new_account(a, "Vinamilk")
     assert a.sync().caught_up and b.sync().caught_up
@@ -367,14 +369,17 @@ def test_own_answered_writes_come_back_as_echoes_and_the_rest_in_full(team: Team
     assert b.sync().caught_up
     answered = int(a.store.sync_state(engine_module.ANSWERED_KEY) or 0)
     assert answered > 0
-    ops = _pull_from_start(a, answered)
-    mine = [op for op in ops if op.tbl == "accounts" and op.seq <= answered]
-    theirs = [op for op in ops if op.tbl == "accounts" and op.seq > answered]
-    assert mine and all(op.packed is None for op in mine)  # no values: a holds them
-    assert [op.fields["city"].value for op in theirs] == ["Cần Thơ"]
-    # The other laptop gets a's write in full, and so does a when it claims less.
-    assert all(op.packed is not None for op in _pull_from_start(b, answered) if op.seq <= answered)
-    assert all(op.packed is not None for op in _pull_from_start(a, 0))
+    # a's creation is not in its pages; b's edit is, and b gets a's creation.
+    ops = [op for op in _pull_from_start(a, answered) if op.tbl == "accounts"]
+    assert [op.fields["city"].value for op in ops] == ["Cần Thơ"]
+    assert any(op.seq <= answered and op.tbl == "accounts" for op in _pull_from_start(b, 0))
+    assert any(op.seq <= answered for op in _pull_from_start(a, 0))  # claiming less: all
+    # The scopes of the left-out row were recorded with the push answer, and its seq.
+    ((scopes, seq),) = a.sql(
+        "SELECT scopes, seq FROM sync_version WHERE tbl = 'accounts' AND row_id = ?", acc
+    )
+    assert f"account:{acc}" in json.loads(scopes) and seq is not None
+    assert a.value("accounts", acc, "row_seq") is not None
     assert a.sync().caught_up and a.value("accounts", acc, "city") == "Cần Thơ"
 
 

@@ -81,10 +81,6 @@ class _Page:
     row_seqs: dict[tuple[str, str], int] = field(default_factory=dict)
     new_rows: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     written: dict[tuple[str, str], _Stored] = field(default_factory=dict)
-    # Rows the page only echoes (`_apply_echo`): the scopes this device holds them under
-    # (None: not held), the only thing read for them; `rescoped` are those to write back.
-    echoed: dict[tuple[str, str], set[str] | None] = field(default_factory=dict)
-    rescoped: set[tuple[str, str]] = field(default_factory=set)
     conflicts: int = 0
 
 
@@ -101,7 +97,7 @@ def apply_pull_page(store: Store, page: PullResponse) -> ChangeSet:
 
 def _max_hlc(ops: Sequence[PulledOp]) -> int:
     """The newest HLC a page carries (0 for none)."""
-    return max((op.packed.max_hlc() for op in ops if op.packed is not None), default=0)
+    return max((op.packed.max_hlc() for op in ops), default=0)
 
 
 #: Prefix of the `sync_state` keys of snapshot streams (`bootstrap_key`).
@@ -161,35 +157,16 @@ def _apply_ops(uow: UnitOfWork, ops: Sequence[PulledOp], authority: int | None) 
             uow.update_many(table, changed)  # type: ignore[arg-type]
     _bump_row_seqs(uow.session, work.row_seqs)
     _write_versions(uow.session, work.written)
-    if work.rescoped:
-        uow.session.connection().exec_driver_sql(
-            "UPDATE sync_version SET scopes = ? WHERE tbl = ? AND row_id = ?",
-            [(_scopes_json(work.echoed[k] or set()), *k) for k in work.rescoped],
-        )
     return work
 
 
 def _prefetch(work: _Page, ops: Sequence[PulledOp]) -> None:
     by_table: dict[str, list[str]] = {}
-    echoes: dict[str, list[str]] = {}
     for op in ops:
         if op.tbl in SYNCED_TABLES:
-            (by_table if op.packed is not None else echoes).setdefault(op.tbl, []).append(op.id)
+            by_table.setdefault(op.tbl, []).append(op.id)
     session = work.uow.session
     conn = session.connection()
-    for table, ids in echoes.items():
-        # Rows only echoed here: their held scopes, not the row and its versions.
-        merged = set(by_table.get(table, ()))
-        only = [row_id for row_id in dict.fromkeys(ids) if row_id not in merged]
-        for start in range(0, len(only), _CHUNK):
-            chunk = only[start : start + _CHUNK]
-            work.echoed.update(dict.fromkeys([(table, row_id) for row_id in chunk]))
-            for row_id, scopes in conn.exec_driver_sql(
-                "SELECT row_id, scopes FROM sync_version"
-                f" WHERE tbl = ? AND row_id IN ({','.join('?' * len(chunk))})",
-                (table, *chunk),
-            ).fetchall():
-                work.echoed[(table, row_id)] = set(json.loads(scopes)) if scopes else set()
     for table, ids in by_table.items():
         model = SYNCED_TABLES[table]
         ids = list(dict.fromkeys(ids))
@@ -229,9 +206,6 @@ def _columns(table: str) -> frozenset[str]:
 
 def _apply_op(work: _Page, op: PulledOp, authority: int) -> None:
     key = (op.tbl, op.id)
-    if op.packed is None:
-        _apply_echo(work, op, key)
-        return
     if (
         work.objects.get(key) is None
         and work.versions.get(key) is None
@@ -327,46 +301,13 @@ def _apply_op(work: _Page, op: PulledOp, authority: int) -> None:
     work.written[key] = _Stored(row_version, fields, scopes)
 
 
-def _apply_echo(work: _Page, op: PulledOp, key: tuple[str, str]) -> None:
-    """This device's own answered change coming back without its values (``PulledOp``): the
-    device holds them, at those versions or newer ones of its own, so only the row's seq
-    moves and the scopes the server filed the row under are recorded, as for `_already_held`.
-    """
-    if key in work.echoed:  # only echoed in this page: only its scopes were read
-        held = work.echoed[key]
-        if held is None:
-            log.info("echo of %s/%s ignored: the row is not held here", op.tbl, op.id)
-            return
-        work.row_seqs[key] = max(work.row_seqs.get(key, 0), op.seq)
-        if not held.issuperset(op.scopes):
-            work.echoed[key] = held | set(op.scopes)
-            work.rescoped.add(key)
-        return
-    stored = work.written.get(key) or work.versions.get(key)
-    if stored is None or (work.objects.get(key) is None and key not in work.new_rows):
-        # Retired from this device since (a removed scope): nothing of it to update.
-        log.info("echo of %s/%s ignored: the row is not held here", op.tbl, op.id)
-        return
-    pending_new = work.new_rows.get(key)
-    if pending_new is not None:
-        pending_new["row_seq"] = max(pending_new.get("row_seq") or 0, op.seq)
-    elif key in work.before:
-        obj = work.objects[key]
-        assert obj is not None
-        obj["row_seq"] = max(obj.get("row_seq") or 0, op.seq)
-    else:
-        work.row_seqs[key] = max(work.row_seqs.get(key, 0), op.seq)
-    if not stored.scopes.issuperset(op.scopes):
-        work.written[key] = _Stored(stored.row, stored.fields, stored.scopes | set(op.scopes))
-
-
 def _already_held(op: PulledOp, stored: _Stored, obj: dict[str, Any]) -> bool:
     """Whether this device already holds every field of ``op`` at exactly the pulled version
     (seq included), and the row's tombstone state. A version names one value (a node never
     issues an HLC twice), so the values are then equal too and merging would change nothing.
     """
     packed = op.packed
-    if packed is not None and packed.version is not None:
+    if packed.version is not None:
         row, others, held, held_row = packed.version, packed.versions, stored.fields, stored.row
         for name in packed.values:
             if held.get(name, held_row) != others.get(name, row):
@@ -382,7 +323,6 @@ def _apply_new(work: _Page, op: PulledOp, key: tuple[str, str]) -> None:
     few fields written at another one."""
     model = SYNCED_TABLES[op.tbl]
     packed = op.packed
-    assert packed is not None  # echoes are handled by `_apply_echo`
     values = dict(packed.values)
     deleted = bool(values.pop(DELETED)) if DELETED in values else op.deleted
     dropped = values.keys() - _columns(op.tbl)
@@ -497,7 +437,7 @@ def _apply_conflict(session: Session, op: PulledOp) -> None:
 
     Its received scopes go to ``sync_version`` like any row's (with no field versions), so a
     removed scope takes the record off this device too (`engine._retire_removed_scopes`)."""
-    pulled = op.packed.values if op.packed is not None else {}
+    pulled = op.packed.values
     values = {c: pulled[c] for c in _CONFLICT_COLUMNS if c in pulled}
     conn = session.connection()
     existing = conn.exec_driver_sql(

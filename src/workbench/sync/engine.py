@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -36,6 +36,7 @@ from workbench.domain.changes import ChangeSet
 from workbench.domain.ids import new_id
 from workbench.storage import outbox
 from workbench.storage.store import Store
+from workbench.storage.tables import SYNCED_TABLES
 from workbench.sync.ahead import InFlight
 from workbench.sync.apply import (
     BOOT_PREFIX,
@@ -369,11 +370,14 @@ class SyncEngine:
                 answered += 1
                 assert result.seq is not None
                 status = result.original_status or result.status
-                marks.add(entry, result.seq)
+                marks.add(entry, result.seq, applied=status == "applied", echoes=result.echoes)
                 if status == "applied" and any(_creates(op) for op in entry.ops):
+                    # The lowest seq of creations no complete pull has confirmed yet.
                     conn.exec_driver_sql(
-                        "INSERT INTO sync_state (k, v) VALUES (?, '1') ON CONFLICT (k) DO NOTHING",
-                        (UNDELIVERED_KEY,),
+                        "INSERT INTO sync_state (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE"
+                        " SET v = CAST(min(CAST(v AS INTEGER), CAST(excluded.v AS INTEGER))"
+                        " AS TEXT)",
+                        (UNDELIVERED_KEY, str(result.seq)),
                     )
                 answered_seqs.append((entry.device_seq,))
                 if status == "rejected":
@@ -557,13 +561,16 @@ class SyncEngine:
 
     # -- removed scopes ------------------------------------------------------------------
     def _retire_removed_scopes(self, changes: list[ChangeSet]) -> None:
-        """Purge rows that only removed scopes held, and rows this device created that a
-        complete pull did not bring back, once no local change is unanswered.
+        """Purge rows that only removed scopes held, and rows this device created that are
+        in none of its scopes once a complete pull went past them, when no local change is
+        unanswered.
 
         The second kind: the server applied a creation, then took the row out of this user's
         scopes before the device pulled (an administrator reassigned the new account). No
         scope event names it (the device never held its scope), so without this the row
-        would stay here for good.
+        would stay here for good. Its scopes came with the push answer (`_Answered`); had
+        the row stayed in scope, the pull past its seq would have brought the scope event
+        that adds its scope to the held set.
         """
         state = self._state()
         removed = set(json.loads(state.get(REMOVED_KEY) or "[]"))
@@ -581,18 +588,16 @@ class SyncEngine:
                 for tbl, row_id, scopes in (stored_scopes(uow.session) if removed else ())
                 if scopes & removed and not scopes & held
             ]
-            later = False
-            if unseen:
-                # Never delivered: no scopes received. Created at or before the cursor: the
-                # pull that reached it would have brought the row if it were in scope.
-                for tbl, row_id, seq in conn.exec_driver_sql(
-                    "SELECT tbl, row_id, seq FROM sync_version"
-                    " WHERE scopes IS NULL AND seq IS NOT NULL"
+            later: int | None = None
+            if unseen and held:
+                since = int(state[UNDELIVERED_KEY])
+                for tbl, row_id, seq, scopes in conn.exec_driver_sql(
+                    "SELECT tbl, row_id, seq, scopes FROM sync_version WHERE seq >= ?", (since,)
                 ).fetchall():
-                    if seq <= cursor:
+                    if seq > cursor:  # pushed after this cycle's pull: judged next time
+                        later = seq if later is None else min(later, seq)
+                    elif not scopes or held.isdisjoint(json.loads(scopes)):
                         doomed.append((tbl, row_id))
-                    else:
-                        later = True  # pushed after this cycle's pull: judged next time
             for tbl, row_id in _children_first(doomed):
                 if tbl == outbox.CONFLICT_TABLE:  # a conflict record, not a domain row
                     conn.exec_driver_sql("DELETE FROM sync_conflict WHERE id = ?", (row_id,))
@@ -603,8 +608,12 @@ class SyncEngine:
                 uow.purge(tbl, row_id)
             if removed:
                 conn.exec_driver_sql("DELETE FROM sync_state WHERE k = ?", (REMOVED_KEY,))
-            if unseen and not later:
+            if unseen and held and later is None:
                 conn.exec_driver_sql("DELETE FROM sync_state WHERE k = ?", (UNDELIVERED_KEY,))
+            elif unseen and held:
+                conn.exec_driver_sql(
+                    "UPDATE sync_state SET v = ? WHERE k = ?", (str(later), UNDELIVERED_KEY)
+                )
             changes.append(uow.commit())
 
 
@@ -632,8 +641,6 @@ def _abandon_unfinished(
 
 
 def _children_first(keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    from workbench.storage.tables import SYNCED_TABLES
-
     order = {name: i for i, name in enumerate(SYNCED_TABLES)}
     return sorted(keys, key=lambda k: -order.get(k[0], -1))
 
@@ -680,14 +687,37 @@ class _Answered:
     def __init__(self, conn: Any) -> None:
         self.conn = conn
         self.todo: list[tuple[_Entry, int]] = []
+        # Per table, (seq, id, seq) of rows an applied change wrote: their `row_seq`.
+        self.row_seqs: dict[str, list[tuple[int, str, int]]] = {}
+        # Scopes of rows the pulls will leave out (`ChangeResult.echoes`), recorded here.
+        self.scopes: dict[tuple[str, str], set[str]] = {}
 
-    def add(self, entry: _Entry, seq: int) -> None:
+    def add(
+        self, entry: _Entry, seq: int, *, applied: bool, echoes: Mapping[str, list[str]]
+    ) -> None:
         self.todo.append((entry, seq))
+        if applied:
+            # The row's seq moves with the answer (SYNC.md §1.6): a pull leaves the change's
+            # own log entries out, so nothing else would move it.
+            for tbl, row_id in _row_keys(entry):
+                self.row_seqs.setdefault(tbl, []).append((seq, row_id, seq))
+        for token, scopes in echoes.items():
+            tbl, _, row_id = token.partition(":")
+            self.scopes.setdefault((tbl, row_id), set()).update(scopes)
 
     def flush(self) -> None:
+        for tbl, params in self.row_seqs.items():
+            if tbl in SYNCED_TABLES:
+                self.conn.exec_driver_sql(
+                    f"UPDATE {tbl} SET row_seq = ? WHERE id = ?"
+                    " AND (row_seq IS NULL OR row_seq < ?)",
+                    params,
+                )
+        self.row_seqs = {}
         if not self.todo:
             return
         keyed = [(entry, seq, _row_keys(entry)) for entry, seq in self.todo]
+        received, self.scopes = self.scopes, {}
         self.todo = []
         wanted: dict[str, list[str]] = {}
         for _, _, keys in keyed:
@@ -699,17 +729,18 @@ class _Answered:
             for start in range(0, len(unique), self._CHUNK):
                 chunk = unique[start : start + self._CHUNK]
                 found = self.conn.exec_driver_sql(
-                    "SELECT row_id, hlc, seq, fields FROM sync_version"
+                    "SELECT row_id, hlc, seq, fields, scopes FROM sync_version"
                     f" WHERE tbl = ? AND row_id IN ({','.join('?' * len(chunk))})",
                     (tbl, *chunk),
                 )
-                for row_id, hlc, row_seq, packed in found.fetchall():
+                for row_id, hlc, row_seq, packed, scopes in found.fetchall():
                     # "{}" (no field apart from the row version) is what a new row has: a
                     # push of 10,000 of them need not parse and print it 10,000 times.
                     rows[(tbl, row_id)] = [
                         hlc,
                         row_seq,
                         json.loads(packed) if packed != "{}" else {},
+                        scopes,
                     ]
         dirty: set[tuple[str, str]] = set()
         for entry, seq, keys in keyed:
@@ -724,10 +755,22 @@ class _Answered:
                     if version[0] == entry.hlc and version[2] is None:
                         version[2] = seq
                         dirty.add(key)
+        for key, scopes in received.items():
+            row = rows.get(key)
+            if row is None:
+                continue
+            held = set(json.loads(row[3])) if row[3] else set()
+            if not held >= scopes:
+                row[3] = json.dumps(sorted(held | scopes))
+                dirty.add(key)
         if dirty:
             self.conn.exec_driver_sql(
-                "UPDATE sync_version SET seq = ?, fields = ? WHERE tbl = ? AND row_id = ?",
-                [(rows[k][1], outbox.dumps(rows[k][2]) if rows[k][2] else "{}", *k) for k in dirty],
+                "UPDATE sync_version SET seq = ?, fields = ?, scopes = ?"
+                " WHERE tbl = ? AND row_id = ?",
+                [
+                    (rows[k][1], outbox.dumps(rows[k][2]) if rows[k][2] else "{}", rows[k][3], *k)
+                    for k in dirty
+                ],
             )
 
 

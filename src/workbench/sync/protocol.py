@@ -444,6 +444,14 @@ class ChangeResult(_Wire):
     reason: ShortText | None = None
     conflicts: Annotated[list[ConflictOut], Field(max_length=MAX_CONFLICTS_PER_CHANGE)] = []
     original_status: Literal["applied", "rejected"] | None = None
+    #: Rows (``"tbl:id"``) whose log entries repeat this change exactly, with the scopes the
+    #: server filed each under. The device's pulls leave those entries out
+    #: (``PullRequest.answered_through``): it holds their values already, and records the
+    #: scopes and the seq with this answer.
+    echoes: Annotated[
+        dict[KeysetToken, Annotated[list[ScopeKey], Field(max_length=MAX_SCOPES_PER_ROW)]],
+        Field(max_length=MAX_OPS_PER_CHANGE),
+    ] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> ChangeResult:
@@ -459,6 +467,8 @@ class ChangeResult(_Wire):
             raise ValueError("a reason is given exactly for rejected changes")
         if (was_rejected or self.status in ("device_forked", "gap")) and self.conflicts:
             raise ValueError(f"a {self.status!r} change reports no conflicts")
+        if (was_rejected or self.status in ("device_forked", "gap")) and self.echoes:
+            raise ValueError(f"a {self.status!r} change has no echoes")
         return self
 
 
@@ -622,11 +632,6 @@ class PulledOp(_Wire):
     ``deleted`` is the row's resulting tombstone state; when this op changed it, the fields
     also carry ``_deleted`` with its version, which the client needs to merge it against a
     pending local delete or restore. Both must then agree.
-
-    ``packed`` is null in an *echo*: a pull op repeating a change of the pulling device itself,
-    which it has already recorded as answered (``PullRequest.answered_through``), with every
-    field as the device sent it. The device holds those values at those versions already; the
-    op only brings the row's seq and scopes. Never in a snapshot.
     """
 
     seq: Seq
@@ -634,15 +639,13 @@ class PulledOp(_Wire):
     id: UuidStr
     deleted: bool
     scopes: Annotated[list[ScopeKey], Field(min_length=1, max_length=MAX_SCOPES_PER_ROW)]
-    packed: RowFields | None = None
+    packed: RowFields
 
     @model_validator(mode="after")
     def _consistent(self) -> PulledOp:
         if len(set(self.scopes)) != len(self.scopes):
             raise ValueError("duplicate scope")
         packed = self.packed
-        if packed is None:
-            return self
         if (packed.version is None) != (not packed.values):
             raise ValueError("a row version is given exactly when there are fields")
         if packed.versions and not packed.values.keys() >= packed.versions.keys():
@@ -685,11 +688,8 @@ class PulledOp(_Wire):
 
     @cached_property
     def fields(self) -> dict[str, FieldValue]:
-        """Every field with its own version (the merge path; new rows read `packed`); none
-        in an echo."""
+        """Every field with its own version (the merge path; new rows read `packed`)."""
         packed = self.packed
-        if packed is None:
-            return {}
         return {
             name: FieldValue(value, *packed.version_of(name))
             for name, value in packed.values.items()
@@ -729,9 +729,9 @@ class PullRequest(_Wire):
     limit: Annotated[int, Field(ge=1, le=MAX_PULL_LIMIT)] = DEFAULT_PULL_LIMIT
     hlc: HlcOrZero
     #: The newest seq of this device's own changes whose push answers this database has
-    #: recorded (0: none). Ops at or before it that repeat such a change exactly come as
-    #: echoes (``PulledOp.packed`` null). A database restored from an older copy says less,
-    #: so the changes it lost come back in full.
+    #: recorded (0: none). Log entries at or before it that repeat such a change exactly
+    #: (``ChangeResult.echoes``) are left out of the pages. A database restored from an older
+    #: copy says less, so the changes it lost come back.
     answered_through: Cursor = 0
 
 
@@ -836,8 +836,6 @@ class BootstrapResponse(_Wire):
         for earlier, later in zip(self.rows, self.rows[1:], strict=False):
             if not earlier.key < later.key:
                 raise ValueError("rows are not in strictly increasing (tbl, id) order")
-        if any(row.packed is None for row in self.rows):
-            raise ValueError("a snapshot row carries its fields")
         if self.next is not None:
             if not self.rows:
                 raise ValueError("an empty page has no next token")

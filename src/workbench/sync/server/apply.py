@@ -165,6 +165,9 @@ class ChangeWriter:
         # user id -> (read, write) scopes, until a change touches a scope-giving row
         self._scopes: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._log_scope_text: dict[frozenset[str], tuple[str, list[str]]] = {}
+        # seq -> {"tbl:id": scopes} of the log entries that repeat that change exactly
+        # (`sync_log.echo_of`): the writer's pulls skip them, its push answer carries these.
+        self._echoes: dict[int, dict[str, list[str]]] = {}
 
     # -- scopes --------------------------------------------------------------------------
     def _user_scopes(self, writer: Writer) -> tuple[frozenset[str], frozenset[str]]:
@@ -214,8 +217,8 @@ class ChangeWriter:
         """Apply one change at ``seq`` or raise `Rejected` (then nothing of it is kept).
 
         ``as_sent``: ``hlc`` is the one the device stamped the change with (not re-stamped
-        for clock skew), so log entries holding only its fields can be echoed to it
-        (``sync_log.echo_of``).
+        for clock skew), so log entries holding only its fields repeat what the device holds
+        and its pulls may skip them (``sync_log.echo_of``, `echoes`).
         """
         work = _Work()
         echo_of = writer.device_id if as_sent else None
@@ -240,6 +243,11 @@ class ChangeWriter:
         if work.scopes_changed:
             self._scopes.clear()
         return work.conflicts
+
+    def echoes(self, seq: int) -> dict[str, list[str]]:
+        """The rows of the change at ``seq`` its writer's pulls will skip, with their scopes
+        (``ChangeResult.echoes``)."""
+        return self._echoes.get(seq, {})
 
     def echo(self, ops: Sequence[protocol.Op], seq: int) -> None:
         """Log the current state of the rows a rejected change touched (see module doc)."""
@@ -333,7 +341,15 @@ class ChangeWriter:
                 )
                 for name, value in items
             ]
-            states = current.states() if current is not None else {}
+            # `merge_row` reads the row's other fields only when a delete wins (they may lose
+            # to it); an edit of one field of a wide row needs that field and the tombstone.
+            states = (
+                {}
+                if current is None
+                else current.states()
+                if op.op == "delete"
+                else current.states_of([*op.fields, DELETED])
+            )
             merged, conflicts = merge_row(states, incoming, seq, FIELD_POLICIES.get(tbl, {}))
             row = (
                 current.copy()
@@ -525,7 +541,7 @@ class ChangeWriter:
         writer: tuple[str | None, int] = (None, 0),
     ) -> None:
         """Queue a log entry; ``writer`` is the pushing device and its change's hlc, when the
-        entry may be echoed to it (`ChangeWriter.apply`)."""
+        entry may be an echo of that change (`ChangeWriter.apply`)."""
         packed = pack_fields(fields)
         text = dumps(packed)
         if fields is row.fields:
@@ -542,6 +558,8 @@ class ChangeWriter:
         if scopes is None:
             ordered = sorted(key)
             scopes = self._log_scope_text[key] = (_dumps(ordered), ordered)
+        if echo_of is not None:
+            self._echoes.setdefault(seq, {})[f"{row.tbl}:{row.row_id}"] = scopes[1]
         self._log.append((seq, op_no, row.tbl, row.row_id, text, row.deleted, scopes[0], echo_of))
         self._log_scopes += [(s, seq, op_no) for s in scopes[1]]
 

@@ -86,6 +86,17 @@ class RowState:
             name: FieldState(v, Version(h, n, s), n) for name, (v, h, n, s) in self.fields.items()
         }
 
+    def states_of(self, names: Iterable[str]) -> dict[str, FieldState]:
+        """`states` of the fields ``names`` the row has (a merge of a few fields of a wide
+        row needs no others)."""
+        fields = self.fields
+        return {
+            name: FieldState(v, Version(h, n, s), n)
+            for name in names
+            if name in fields
+            for v, h, n, s in (fields[name],)
+        }
+
     @property
     def account_ref(self) -> str | None:
         if self.tbl == "accounts":

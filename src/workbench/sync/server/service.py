@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     insert,
     not_,
+    or_,
     select,
     tuple_,
     update,
@@ -165,7 +166,11 @@ def push(
                         writer, ch.change_id, hlc, ch.ops, counter, as_sent=not clamped
                     )
                     result = ChangeResult(
-                        change_id=ch.change_id, status="applied", seq=counter, conflicts=conflicts
+                        change_id=ch.change_id,
+                        status="applied",
+                        seq=counter,
+                        conflicts=conflicts,
+                        echoes=changes.echoes(counter),
                     )
                 except Rejected as exc:
                     changes.echo(ch.ops, counter)
@@ -274,14 +279,6 @@ def _op_json_text(seq: int, tbl: str, row_id: str, deleted: bool, scopes: str, f
     )
 
 
-def _echo_json(seq: int, tbl: str, row_id: str, deleted: bool, scopes: str) -> str:
-    """A pulled op that echoes the caller's own answered write (``PulledOp.packed`` null)."""
-    return (
-        f'{{"seq":{seq},"tbl":"{tbl}","id":"{row_id}","deleted":{"true" if deleted else "false"},'
-        f'"scopes":{scopes}}}'
-    )
-
-
 def _in_scope(user_scopes: frozenset[str]) -> ColumnElement[bool] | None:
     if ALL_SCOPE in user_scopes:
         return None
@@ -314,8 +311,9 @@ def pull(engine: Engine, caller: Caller, request: PullRequest, clock: Clock) -> 
         if known is scopes or known == scopes:
             known = scopes
             # Caught up (the common poll): nothing lies past the head, so no page query.
+            skip = _Echoes(caller.device_id, request.answered_through)
             ops = (
-                _page(conn, scopes, request.cursor, head, request.limit)
+                _page(conn, scopes, request.cursor, head, request.limit, skip)
                 if request.cursor < head
                 else []
             )
@@ -332,19 +330,14 @@ def pull(engine: Engine, caller: Caller, request: PullRequest, clock: Clock) -> 
         body_ops = []
         last_seq = None
         shown_by_text: dict[str, str] = {}  # a page's ops share a few scope lists
-        echoes = request.answered_through
         for row in ops:
             shown = shown_by_text.get(row.scopes)
             if shown is None:
                 shown = json.dumps(scoping.shown_scopes(json.loads(row.scopes), scopes))
                 shown_by_text[row.scopes] = shown
-            if row.seq <= echoes and row.echo_of == caller.device_id:
-                # The device's own write, which it has recorded as answered: no values.
-                body_ops.append(_echo_json(row.seq, row.tbl, row.row_id, row.deleted, shown))
-            else:
-                body_ops.append(
-                    _op_json_text(row.seq, row.tbl, row.row_id, row.deleted, shown, row.fields)
-                )
+            body_ops.append(
+                _op_json_text(row.seq, row.tbl, row.row_id, row.deleted, shown, row.fields)
+            )
             last_seq = row.seq
         full_page = len(ops) >= request.limit
         cursor = last_seq if (full_page and last_seq is not None) else head
@@ -363,7 +356,6 @@ _LOG_COLUMNS = (
     sync_log.c.fields,
     sync_log.c.deleted,
     sync_log.c.scopes,
-    sync_log.c.echo_of,
 )
 #: Up to this many scopes a page is filtered by the database (`_in_scope`); a user holding more
 #: (an account manager with thousands of accounts) gets the log read in order and filtered by
@@ -371,13 +363,37 @@ _LOG_COLUMNS = (
 _FEW_SCOPES = 64
 
 
+@dataclass(frozen=True)
+class _Echoes:
+    """Log entries a pull leaves out: those repeating exactly a change of the pulling device
+    (``sync_log.echo_of``) whose answer it has recorded (``PullRequest.answered_through``);
+    the push answer gave it their scopes (``ChangeResult.echoes``), it holds the rest."""
+
+    device_id: str
+    through: int
+
+    def kept(self) -> ColumnElement[bool]:
+        return or_(
+            sync_log.c.echo_of.is_(None),
+            sync_log.c.echo_of != self.device_id,
+            sync_log.c.seq > self.through,
+        )
+
+
 def _page(
-    conn: Connection, scopes: frozenset[str], cursor: int, head: int, limit: int
+    conn: Connection,
+    scopes: frozenset[str],
+    cursor: int,
+    head: int,
+    limit: int,
+    skip: _Echoes,
 ) -> list[Any]:
     if ALL_SCOPE not in scopes and len(scopes) > _FEW_SCOPES:
-        return _page_filtered(conn, scopes, cursor, head, limit)
+        return _page_filtered(conn, scopes, cursor, head, limit, skip)
     condition = _in_scope(scopes)
     where = [sync_log.c.seq > cursor, sync_log.c.seq <= head]
+    if skip.through:
+        where.append(skip.kept())
     if condition is not None:
         where.append(condition)
     rows = list(
@@ -391,6 +407,8 @@ def _page(
     if len(rows) >= limit:  # finish the last seq: a server transaction is never split
         last = rows[-1]
         rest = [sync_log.c.seq == last.seq, sync_log.c.op_no > last.op_no]
+        if skip.through:
+            rest.append(skip.kept())
         if condition is not None:
             rest.append(condition)
         rows += list(
@@ -400,7 +418,12 @@ def _page(
 
 
 def _page_filtered(
-    conn: Connection, scopes: frozenset[str], cursor: int, head: int, limit: int
+    conn: Connection,
+    scopes: frozenset[str],
+    cursor: int,
+    head: int,
+    limit: int,
+    skip: _Echoes,
 ) -> list[Any]:
     """`_page` for a user holding many scopes: the same rows, filtered here.
 
@@ -412,11 +435,12 @@ def _page_filtered(
     out: list[Any] = []
     batch = max(limit, 500)
     after: ColumnElement[bool] = sync_log.c.seq > cursor
+    kept = [skip.kept()] if skip.through else []
     while True:
         rows = list(
             conn.execute(
                 select(*_LOG_COLUMNS)
-                .where(after, sync_log.c.seq <= head)
+                .where(after, sync_log.c.seq <= head, *kept)
                 .order_by(sync_log.c.seq, sync_log.c.op_no)
                 .limit(batch)
             )
