@@ -85,7 +85,7 @@ UNDELIVERED_KEY = "created_unseen"
 ANSWERED_KEY = "answered_through"
 STATE_URL = "server_url"
 STATE_USER = "server_user"
-PUSH_BYTES = 2 * 1024 * 1024  # a push body this size or smaller (SYNC.md §1.13 suggests ~1 MiB)
+PUSH_BYTES = 1024 * 1024  # a push body this size or smaller (SYNC.md §1.13 suggests ~1 MiB)
 MAX_ROUNDS = 1000  # bound on requests per cycle phase: no loop runs forever
 
 
@@ -591,12 +591,17 @@ class SyncEngine:
             later: int | None = None
             if unseen and held:
                 since = int(state[UNDELIVERED_KEY])
+                outside: dict[str, bool] = {}  # per scope list: rows share a handful
                 for tbl, row_id, seq, scopes in conn.exec_driver_sql(
                     "SELECT tbl, row_id, seq, scopes FROM sync_version WHERE seq >= ?", (since,)
                 ).fetchall():
                     if seq > cursor:  # pushed after this cycle's pull: judged next time
                         later = seq if later is None else min(later, seq)
-                    elif not scopes or held.isdisjoint(json.loads(scopes)):
+                        continue
+                    gone = outside.get(scopes)
+                    if gone is None:
+                        gone = outside[scopes] = not scopes or held.isdisjoint(json.loads(scopes))
+                    if gone:
                         doomed.append((tbl, row_id))
             for tbl, row_id in _children_first(doomed):
                 if tbl == outbox.CONFLICT_TABLE:  # a conflict record, not a domain row
