@@ -450,3 +450,30 @@ def test_a_pipelined_push_of_many_batches_arrives_whole_and_in_order(
 def team_sql(team: Team, query: str) -> list[Any]:
     with team.engine.connect() as conn:
         return [r[0] for r in conn.exec_driver_sql(query)]
+
+
+def test_a_push_answer_that_leaves_nothing_to_pull_saves_the_pull(team: Team) -> None:
+    a, b = team.device("a", "lan"), team.device("b", "lan")
+    acc = new_account(a, "Traphaco")
+    assert a.sync().caught_up and b.sync().caught_up
+    edit(a, "accounts", acc, phone="024 3681 1717")
+    before = a.transport.requests
+    report = a.sync()
+    assert report.caught_up and report.pushed == 1
+    assert a.transport.requests - before == 1  # the push only: its answer moved the cursor
+    assert a.sql("SELECT v FROM sync_state WHERE k = 'cursor'") == [(str(team.head()),)]
+    # Someone else's change in between: the answer does not say caught up, a pull follows.
+    edit(b, "accounts", acc, city="Hải Phòng")
+    assert b.sync().caught_up
+    edit(a, "accounts", acc, phone="024 3681 1718")
+    before = a.transport.requests
+    report = a.sync()
+    assert report.caught_up and a.transport.requests - before == 2
+    assert a.value("accounts", acc, "city") == "Hải Phòng"
+    # A new account changes a's scope set: its scope event still comes with a pull.
+    other = new_account(a, "Traphaco 2")
+    assert a.sync().caught_up and b.sync().caught_up
+    assert b.value("accounts", other, "name") == "Traphaco 2"
+    assert f"account:{other}" in json.loads(
+        a.sql("SELECT v FROM sync_state WHERE k = 'scopes'")[0][0]
+    )

@@ -65,6 +65,7 @@ from workbench.sync.protocol import (
     BootstrapRequest,
     Change,
     ChangeResult,
+    PullPosition,
     PullRequest,
     PullResponse,
     PushRequest,
@@ -140,6 +141,8 @@ class SyncEngine:
         self._owns_store = owns_store
         self._progress: Progress = lambda _d, _t, _w: None
         self._cancelled: Callable[[], bool] = lambda: False
+        # Set by a push answer that moved the cursor to the head (`_apply_push_answer`).
+        self._at_head = False
 
     def close(self) -> None:
         self.client.close()
@@ -161,8 +164,10 @@ class SyncEngine:
         self._progress = progress or (lambda _d, _t, _w: None)
         self._cancelled = cancelled or (lambda: False)
         try:
+            self._at_head = False
             self._push_all(tally, changes)
-            self._pull_all(tally, changes)
+            if not self._at_head:  # else the push answer said there is nothing to pull
+                self._pull_all(tally, changes)
             if self.waiting():
                 self._push_all(tally, changes)
             self._retire_removed_scopes(changes)
@@ -276,8 +281,10 @@ class SyncEngine:
                 with collector_paused():
                     batch = self._next_batch(last, entries[-1].device_seq, changes, tally)
                 answer, flight = flight.result(), None
+                # The last batch's answer may move the cursor (`PushResponse.caught_up_to`).
+                position = request.position if batch is None else None
                 with collector_paused():
-                    answered = self._apply_push_answer(entries, answer, tally, changes)
+                    answered = self._apply_push_answer(entries, answer, tally, changes, position)
                 done += answered
                 if answered < len(entries):
                     return  # a gap or a fork: what is left is sent next cycle
@@ -300,19 +307,21 @@ class SyncEngine:
                 changes.append(self._reject_locally(unsendable))
                 tally.rejected += len(unsendable)
             if valid:
+                state = self._state()
                 request = PushRequest(
                     protocol=PROTOCOL,
                     schema_version=outbox.SYNC_SCHEMA_VERSION,
                     device_id=self.store.device_id(),
-                    hlc=max(1, self._clock()),
+                    hlc=max(1, int(state.get("hlc", "0"))),
                     changes=[change for _, change in valid],
+                    position=PullPosition(
+                        cursor=int(state.get(CURSOR_KEY, "0")),
+                        scope_set_version=int(state.get(SCOPE_SET_VERSION_KEY, "0")),
+                        answered_through=int(state.get(ANSWERED_KEY, "0")),
+                    ),
                 )
                 return [e for e, _ in valid], request
         raise ProtocolError("the push did not finish in a bounded number of rounds")
-
-    def _clock(self) -> int:
-        value = self.store.sync_state("hlc")
-        return int(value) if value else 0
 
     def _validate(self, entries: list[_Entry]) -> tuple[list[tuple[_Entry, Change]], list[Any]]:
         valid: list[tuple[_Entry, Change]] = []
@@ -352,7 +361,10 @@ class SyncEngine:
         answer: PushResponse,
         tally: _Tally,
         changes: list[ChangeSet],
+        position: PullPosition | None = None,
     ) -> int:
+        """Record a push answer in one transaction; with the ``position`` the request sent
+        (the cycle's last batch), also the cursor the answer moved it to, if any."""
         by_id = {e.change_id: e for e in entries}
         answered = 0
         forked = False
@@ -400,6 +412,18 @@ class SyncEngine:
             if answered_seqs:
                 conn.exec_driver_sql("DELETE FROM sync_outbox WHERE device_seq = ?", answered_seqs)
             outbox.observe(uow.session, answer.server_hlc)
+            head = answer.caught_up_to
+            if position is not None and head is not None and answered == len(entries):
+                cursor = conn.exec_driver_sql(
+                    "SELECT v FROM sync_state WHERE k = ?", (CURSOR_KEY,)
+                ).scalar()
+                if int(cursor or 0) == position.cursor:  # nothing moved it since
+                    conn.exec_driver_sql(
+                        "INSERT INTO sync_state (k, v) VALUES (?, ?), (?, ?)"
+                        " ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+                        (CURSOR_KEY, str(head), HEAD_SEQ_KEY, str(head)),
+                    )
+                    self._at_head = True
             changes.append(uow.commit())
         tally.pushed += answered
         if forked:

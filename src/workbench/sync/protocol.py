@@ -366,6 +366,14 @@ class Change(_Wire):
         return self
 
 
+class PullPosition(_Wire):
+    """Where the pushing device's pulls stand (``PullRequest``'s fields of the same names)."""
+
+    cursor: Cursor
+    scope_set_version: Cursor
+    answered_through: Cursor = 0
+
+
 class PushRequest(_Wire):
     """A batch of outbox changes (SYNC.md §1.6).
 
@@ -379,6 +387,9 @@ class PushRequest(_Wire):
     device_id: UuidStr
     hlc: Hlc
     changes: Annotated[list[Change], Field(min_length=1, max_length=MAX_CHANGES_PER_PUSH)]
+    #: Given, the answer says whether a pull from there would bring anything but the
+    #: device's own answered changes (``PushResponse.caught_up_to``).
+    position: PullPosition | None = None
 
     @model_validator(mode="after")
     def _bounded_and_unique(self) -> PushRequest:
@@ -479,6 +490,11 @@ class PushResponse(_Wire):
     results: Annotated[list[ChangeResult], Field(max_length=MAX_CHANGES_PER_PUSH)]
     acked_device_seq: Cursor
     server_hlc: Hlc
+    #: The log head after this push, when a pull from the request's ``position`` would bring
+    #: nothing but the device's own changes answered here or before (their scopes are in
+    #: ``ChangeResult.echoes``) and its scope set is unchanged: the device may store it as
+    #: its cursor and skip that pull. Null when not asked, or when there is more to pull.
+    caught_up_to: Cursor | None = None
 
     @model_validator(mode="after")
     def _unique(self) -> PushResponse:
@@ -930,6 +946,7 @@ __all__ = [
     "LoginResponse",
     "MeResponse",
     "Op",
+    "PullPosition",
     "PullRequest",
     "PullResponse",
     "PulledOp",
