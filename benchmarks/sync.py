@@ -4,7 +4,7 @@ What is measured (benchmarks/README.md, "sync.py"), with a real `workbench serve
 (uvicorn) on 127.0.0.1 and real clients (`Store` files, `SyncClient` over HTTP, `SyncEngine`):
 
 1. 10,000 new contacts inserted on device A in one unit of work (`insert_many`), then
-   `A.sync_once()` (push, and the pull of its own changes back); `B.sync_once()` on a second
+   `A.sync_once()` (push, and the pull that ends the cycle); `B.sync_once()` on a second
    device of the same user that was caught up before the insert (pull); a brand-new device C's
    first `sync_once()` (bootstrap from a snapshot). Target: each under 1.0 s.
 2. 100 edits on A (one field, `phone`, of 100 existing contacts, each its own unit of work as
@@ -567,7 +567,7 @@ def bench_contacts(workdir: Path, url: str, contacts: int) -> tuple[Device, Devi
         "s",
         contacts,
         target=1.0,
-        note=f"A.sync_once(): push {contacts:,} new contacts (+ pull them back)",
+        note=f"A.sync_once(): push {contacts:,} new contacts (+ the cycle's pull)",
         rows_per_s=round(contacts / wall),
         pushed=rep.pushed,
         pulled=rep.pulled,
@@ -751,7 +751,7 @@ def bench_portfolio(workdir: Path, url: str, accounts: int, runs: int) -> None:
         round(wall, 2),
         "s",
         rows,
-        note=f"seeding device pushes the {rows:,}-row portfolio (+ pulls it back)",
+        note=f"seeding device pushes the {rows:,}-row portfolio (+ the cycle's pull and bootstrap)",
         rows_per_s=round(rows / wall),
         pushed=rep.pushed,
         **parts,
