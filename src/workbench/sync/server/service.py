@@ -433,27 +433,20 @@ def _page(
 ) -> list[Any]:
     if ALL_SCOPE not in scopes and len(scopes) > _FEW_SCOPES:
         return _page_filtered(conn, scopes, cursor, head, limit, skip)
-    condition = _in_scope(scopes)
-    where = [sync_log.c.seq > cursor, sync_log.c.seq <= head]
-    if skip.through:
-        where.append(skip.kept())
-    if condition is not None:
-        where.append(condition)
+    # The entries this device may see, less its own answered ones.
+    candidates = (_in_scope(scopes), skip.kept() if skip.through else None)
+    filters = [c for c in candidates if c is not None]
     rows = list(
         conn.execute(
             select(*_LOG_COLUMNS)
-            .where(and_(*where))
+            .where(sync_log.c.seq > cursor, sync_log.c.seq <= head, *filters)
             .order_by(sync_log.c.seq, sync_log.c.op_no)
             .limit(limit)
         )
     )
     if len(rows) >= limit:  # finish the last seq: a server transaction is never split
         last = rows[-1]
-        rest = [sync_log.c.seq == last.seq, sync_log.c.op_no > last.op_no]
-        if skip.through:
-            rest.append(skip.kept())
-        if condition is not None:
-            rest.append(condition)
+        rest = [sync_log.c.seq == last.seq, sync_log.c.op_no > last.op_no, *filters]
         rows += list(
             conn.execute(select(*_LOG_COLUMNS).where(and_(*rest)).order_by(sync_log.c.op_no))
         )
