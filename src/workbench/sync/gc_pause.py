@@ -43,6 +43,7 @@ class _CollectorPause:
 
 
 #: Pause the collector for one page or one push (see the module docstring). The server holds
-#: it only while it holds the sequencer lock (pushes take that in turn), the client for one
-#: page's parse and apply.
+#: it while it parses a push and while it holds the sequencer lock (pushes take that in
+#: turn, so at most one push's parse overlaps another's apply), the client for one page's
+#: parse and apply and for reading and checking one push batch.
 collector_paused = _CollectorPause()

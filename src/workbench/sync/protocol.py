@@ -553,8 +553,8 @@ def _field_to_array(fv: FieldValue) -> list[Any]:
     return out
 
 
-#: A field value inside a message: validated from a 3- or 4-item array, written without a
-#: trailing null seq.
+#: A field value with its version, on its own: validated from a 3- or 4-item array, written
+#: without a trailing null seq (messages carry fields packed, `RowFields`).
 WireFieldValue = Annotated[FieldValue, PlainSerializer(_field_to_array)]
 
 #: Validates and writes one field value on its own (tests, `field_value_from_state`).

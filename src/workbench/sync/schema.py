@@ -122,7 +122,3 @@ def _iso(value: str, kind: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def is_synced_table(table: str) -> bool:
-    return table in COLUMN_RULES

@@ -26,7 +26,6 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from workbench.domain.hlc import unpack
 from workbench.domain.ids import new_id
 from workbench.domain.merge import (
     DELETED,
@@ -562,7 +561,3 @@ class ChangeWriter:
             self._echoes.setdefault(seq, {})[f"{row.tbl}:{row.row_id}"] = scopes[1]
         self._log.append((seq, op_no, row.tbl, row.row_id, text, row.deleted, scopes[0], echo_of))
         self._log_scopes += [(s, seq, op_no) for s in scopes[1]]
-
-
-def hlc_ms(hlc: int) -> int:
-    return unpack(hlc)[0]

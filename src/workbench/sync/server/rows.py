@@ -82,9 +82,7 @@ class RowState:
         return packed[0] if packed is not None else default
 
     def states(self) -> dict[str, FieldState]:
-        return {
-            name: FieldState(v, Version(h, n, s), n) for name, (v, h, n, s) in self.fields.items()
-        }
+        return self.states_of(self.fields)
 
     def states_of(self, names: Iterable[str]) -> dict[str, FieldState]:
         """`states` of the fields ``names`` the row has (a merge of a few fields of a wide

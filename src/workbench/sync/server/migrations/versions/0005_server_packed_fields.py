@@ -6,6 +6,8 @@ Create Date: 2027-02-03 00:00:00
 """
 
 import json
+from collections import Counter
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -23,22 +25,37 @@ def _is_packed(fields: dict[str, object]) -> bool:
     return isinstance(fields.get("f"), dict)
 
 
-def _packed(text: str) -> str:
-    from workbench.sync.protocol import pack_fields
+def _pack(fields: dict[str, list[Any]]) -> dict[str, Any]:
+    """The packed form (``protocol.RowFields``), made here rather than by the live
+    ``protocol.pack_fields``: a migration must keep doing what it did, whatever that becomes."""
+    versions = Counter((h, n, s) for _, h, n, s in fields.values())
+    if not versions:
+        return {"v": None, "f": {}}
+    row = versions.most_common(1)[0][0]
+    packed: dict[str, Any] = {"v": list(row), "f": {k: v[0] for k, v in fields.items()}}
+    others = {k: v[1:] for k, v in fields.items() if tuple(v[1:]) != row}
+    if others:
+        packed["x"] = others
+    return packed
 
+
+def _unpack(packed: dict[str, Any]) -> dict[str, list[Any]]:
+    row, others = packed["v"], packed.get("x") or {}
+    return {k: [value, *others.get(k, row)] for k, value in packed["f"].items()}
+
+
+def _packed(text: str) -> str:
     fields = json.loads(text)
     if _is_packed(fields):
         return text
-    return json.dumps(pack_fields(fields), ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(_pack(fields), ensure_ascii=False, separators=(",", ":"))
 
 
 def _unpacked(text: str) -> str:
-    from workbench.sync.protocol import unpack_fields
-
     fields = json.loads(text)
     if not _is_packed(fields):
         return text
-    return json.dumps(unpack_fields(fields), ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(_unpack(fields), ensure_ascii=False, separators=(",", ":"))
 
 
 def _rewrite(table: str, keys: tuple[str, ...], convert: object) -> None:
