@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +124,24 @@ def test_a_remote_unit_trades_the_last_fsync_for_speed_and_puts_it_back(store: S
     with store.engine.connect() as conn:
         pooled = conn.exec_driver_sql("PRAGMA synchronous").scalar()
     assert (inside, local, pooled) == (1, 2, 2)
+
+
+def test_a_remote_unit_leaves_every_pooled_connection_with_keys_and_full_sync(
+    tmp_path: Path,
+) -> None:
+    """A remote unit relaxes foreign keys and fsync for server data only: no connection goes
+    back to the pool without them (a later local edit must have both)."""
+    store = Store(tmp_path / "pool.db")
+    try:
+        with store.engine.connect(), store.engine.connect():
+            pass  # two idle connections in the pool
+        for _ in range(3):
+            with store.unit(remote=True) as uow:
+                uow.insert("contacts", {"given_name": "Lan", "family_name": "Trần"})
+                uow.commit()
+        with store.engine.connect() as a, store.engine.connect() as b, store.engine.connect() as c:
+            for conn in (a, b, c):
+                assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        store.close()

@@ -75,30 +75,36 @@ class Store:
         server's changes are never echoed back; derived columns, the search index and the
         returned ChangeSet are kept exactly as for a local edit.
         """
-        with self._sessions() as session:
-            capture.install(session)
-            if not remote:
+        if not remote:
+            with self._sessions() as session:
+                capture.install(session)
                 yield UnitOfWork(session, capture_sync=self.capture_sync, remote=False)
-                return
-            # Server data may reference rows outside this device's scopes (a parent account
-            # owned by someone else): referential integrity of synced data is the server's
-            # job, so a remote unit does not enforce foreign keys. Set before the transaction
-            # begins (SQLite ignores it inside one) and restored before the connection goes
-            # back to the pool.
-            #
-            # synchronous=NORMAL: a power cut may lose the last such transactions (never
-            # corrupt the file), and that is harmless here, unlike for a local edit: a pull
-            # page commits with its cursor and is fetched again, a lost push answer means the
-            # change is resent and the server answers it as a duplicate. It saves an fsync per
-            # page and per push answer.
-            session.connection().exec_driver_sql("PRAGMA foreign_keys=OFF")
-            session.connection().exec_driver_sql("PRAGMA synchronous=NORMAL")
+            return
+        # Server data may reference rows outside this device's scopes (a parent account owned
+        # by someone else): referential integrity of synced data is the server's job, so a
+        # remote unit does not enforce foreign keys. Set outside a transaction (SQLite ignores
+        # it inside one) on a connection held for the whole unit and restored before it goes
+        # back to the pool: a session commit returns its connection at once, and restoring on
+        # whatever connection the session took next left another pooled one without them.
+        #
+        # synchronous=NORMAL: a power cut may lose the last such transactions (never corrupt
+        # the file), and that is harmless here, unlike for a local edit: a pull page commits
+        # with its cursor and is fetched again, a lost push answer means the change is resent
+        # and the server answers it as a duplicate. It saves an fsync per page and per push
+        # answer.
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            conn.commit()
             try:
-                yield UnitOfWork(session, capture_sync=False, remote=True)
+                with self._sessions(bind=conn) as session:
+                    capture.install(session)
+                    yield UnitOfWork(session, capture_sync=False, remote=True)
             finally:
-                session.rollback()
-                session.connection().exec_driver_sql("PRAGMA synchronous=FULL")
-                session.connection().exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.rollback()
+                conn.exec_driver_sql("PRAGMA synchronous=FULL")
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
 
     def setting(self, key: str, default: str = "") -> str:
         with self._sessions() as session:
