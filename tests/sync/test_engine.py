@@ -477,3 +477,19 @@ def test_a_push_answer_that_leaves_nothing_to_pull_saves_the_pull(team: Team) ->
     assert f"account:{other}" in json.loads(
         a.sql("SELECT v FROM sync_state WHERE k = 'scopes'")[0][0]
     )
+
+
+def test_an_admins_new_rows_stay_on_the_admins_device(team: Team) -> None:
+    """An admin holds the single scope ``all``: the clean-up of creations moved away before
+    the first pull must not take its own new rows for such."""
+    team.add_user("boss", "admin")
+    admin = team.device("boss", "boss")
+    assert admin.sync().caught_up
+    acc = new_account(admin, "Tổng Công ty Điện lực")
+    with admin.store.unit() as uow:
+        contact = uow.insert("contacts", {"given_name": "Hùng", "family_name": "Phạm"})
+        uow.commit()
+    for _ in range(2):
+        assert admin.sync().caught_up
+    assert admin.value("accounts", acc, "name") == "Tổng Công ty Điện lực"
+    assert admin.value("contacts", contact, "given_name") == "Hùng"

@@ -72,6 +72,7 @@ from workbench.sync.protocol import (
     PushResponse,
 )
 from workbench.sync.report import SyncReport
+from workbench.sync.schema import ALL_SCOPE
 
 log = logging.getLogger(__name__)
 
@@ -269,29 +270,45 @@ class SyncEngine:
         try:
             with collector_paused():  # reading and checking thousands of ops (`gc_pause`)
                 batch = self._next_batch(last, 0, changes, tally)
+            if batch is None:
+                return
+            entries, request = batch
+            self._check()
+            flight = self._send(request)
             for _ in range(MAX_ROUNDS):
-                if batch is None:
-                    return
-                entries, request = batch
                 self._progress(done, max(total, done + len(entries)), "push")
-                flight = InFlight(partial(self.client.push, request))
-                if not self.fetch_ahead:
-                    flight.settle()
-                self._check()
                 with collector_paused():
-                    batch = self._next_batch(last, entries[-1].device_seq, changes, tally)
+                    following = self._next_batch(last, entries[-1].device_seq, changes, tally)
+                assert flight is not None  # sent before the loop, or in the round before
                 answer, flight = flight.result(), None
+                # The server starts on the next batch while this answer is recorded. A cancel
+                # sends nothing more but still records the answer it has (already committed
+                # on the server).
+                cancel = self._cancelled()
+                if following is not None and not cancel:
+                    flight = self._send(following[1])
                 # The last batch's answer may move the cursor (`PushResponse.caught_up_to`).
-                position = request.position if batch is None else None
+                position = request.position if following is None else None
                 with collector_paused():
                     answered = self._apply_push_answer(entries, answer, tally, changes, position)
                 done += answered
                 if answered < len(entries):
                     return  # a gap or a fork: what is left is sent next cycle
+                if cancel:
+                    raise CycleCancelled
+                if following is None:
+                    return
+                entries, request = following
         finally:
             if flight is not None:
                 flight.settle()
         raise ProtocolError("the push did not finish in a bounded number of rounds")
+
+    def _send(self, request: PushRequest) -> InFlight[PushResponse]:
+        flight = InFlight(partial(self.client.push, request))
+        if not self.fetch_ahead:
+            flight.settle()
+        return flight
 
     def _next_batch(
         self, last: int, after: int, changes: list[ChangeSet], tally: _Tally
@@ -314,7 +331,10 @@ class SyncEngine:
                     device_id=self.store.device_id(),
                     hlc=max(1, int(state.get("hlc", "0"))),
                     changes=[change for _, change in valid],
-                    position=PullPosition(
+                    # Not while a bootstrap is unfinished: the pull settles its scopes.
+                    position=None
+                    if BOOTING_KEY in state or any(k.startswith(BOOT_PREFIX) for k in state)
+                    else PullPosition(
                         cursor=int(state.get(CURSOR_KEY, "0")),
                         scope_set_version=int(state.get(SCOPE_SET_VERSION_KEY, "0")),
                         answered_through=int(state.get(ANSWERED_KEY, "0")),
@@ -610,7 +630,7 @@ class SyncEngine:
             doomed = [
                 (tbl, row_id)
                 for tbl, row_id, scopes in (stored_scopes(uow.session) if removed else ())
-                if scopes & removed and not scopes & held
+                if scopes & removed and not _holds(held, scopes)
             ]
             later: int | None = None
             if unseen and held:
@@ -624,7 +644,9 @@ class SyncEngine:
                         continue
                     gone = outside.get(scopes)
                     if gone is None:
-                        gone = outside[scopes] = not scopes or held.isdisjoint(json.loads(scopes))
+                        gone = outside[scopes] = not scopes or not _holds(
+                            held, set(json.loads(scopes))
+                        )
                     if gone:
                         doomed.append((tbl, row_id))
             for tbl, row_id in _children_first(doomed):
@@ -644,6 +666,12 @@ class SyncEngine:
                     "UPDATE sync_state SET v = ? WHERE k = ?", (str(later), UNDELIVERED_KEY)
                 )
             changes.append(uow.commit())
+
+
+def _holds(held: set[str], scopes: set[str]) -> bool:
+    """Whether a device holding the scope set ``held`` may hold a row filed under ``scopes``
+    (the server's rule, `scopes.visible`): an admin's ``all`` holds every row."""
+    return ALL_SCOPE in held or not held.isdisjoint(scopes)
 
 
 def _abandon_unfinished(
