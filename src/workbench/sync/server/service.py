@@ -201,8 +201,11 @@ def push(
     )
 
 
-#: Log entries past the pusher's cursor up to which a push answer says whether it is caught
-#: up; a longer way is left to the pull (the check reads it, the pull would page it).
+#: Seqs (server transactions, of up to 1,000 entries each) past the pusher's cursor up to
+#: which a push answer says whether it is caught up; a device further behind is left to pull.
+#: The check is one query that stops at the first entry the device would be sent, so it
+#: reads a long way only when the way holds nothing but the device's own answered entries,
+#: which the pull's query would read anyway.
 _CAUGHT_UP_SPAN = 2 * protocol.DEFAULT_PULL_LIMIT
 
 
