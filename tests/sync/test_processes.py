@@ -38,6 +38,7 @@ from tests.sync.procs import (
 )
 from tests.sync.server.conftest import drop_pg_schema, pg_database, pg_schema_url  # noqa: F401
 from workbench.domain.hlc import MAX_FORWARD_SKEW_MS, system_now_ms, unpack
+from workbench.storage.outbox import SYNC_SCHEMA_VERSION
 from workbench.storage.store import Store
 from workbench.sync.apply import BOOT_PREFIX, bootstrap_key
 from workbench.sync.client import SyncClient
@@ -239,7 +240,7 @@ def test_resets_before_requests_leave_no_gap(cluster: Cluster) -> None:
         again = client.pull(
             PullRequest(
                 device_id=b.device_id,
-                schema_version=1,
+                schema_version=SYNC_SCHEMA_VERSION,
                 cursor=int(local["cursor"]),
                 scope_set_version=int(local["scope_set_version"]),
                 limit=1000,

@@ -27,6 +27,7 @@ from tests.sync.conftest import Server, start_server
 from tests.sync.server.conftest import drop_pg_schema, pg_database, pg_schema_url  # noqa: F401
 from workbench.domain.hlc import pack, system_now_ms
 from workbench.domain.ids import new_id
+from workbench.storage.outbox import SYNC_SCHEMA_VERSION
 from workbench.sync.protocol import MAX_SNAPSHOT_SCOPES, ErrorBody
 from workbench.sync.server import db, service
 
@@ -63,7 +64,7 @@ class Device:
     def body(self, *changes: dict[str, Any], device_id: str | None = None) -> dict[str, Any]:
         return {
             "protocol": 1,
-            "schema_version": 1,
+            "schema_version": SYNC_SCHEMA_VERSION,
             "device_id": device_id or self.device_id,
             "hlc": _hlc(),
             "changes": list(changes),
@@ -78,7 +79,7 @@ class Device:
     def pull_request(self, cursor: int = 0, version: int = 0, limit: int = 100) -> dict[str, Any]:
         return {
             "device_id": self.device_id,
-            "schema_version": 1,
+            "schema_version": SYNC_SCHEMA_VERSION,
             "cursor": cursor,
             "scope_set_version": version,
             "limit": limit,
@@ -304,6 +305,25 @@ def test_a_push_outside_ones_scopes_is_rejected_and_stores_nothing(
     (again,) = replay.json()["results"]
     assert (again["status"], again["original_status"]) == ("duplicate", "rejected")
     assert _rows(world.server) == rows_before
+
+
+def test_a_device_one_schema_behind_may_push_but_not_pull(world: World) -> None:
+    """Schema 2 only added tables and columns: a device that queued edits before upgrading
+    still gets them in, but it may not pull (it would skip rows of tables it does not know
+    and never get them back); it is told to upgrade (426), and its position is untouched."""
+    account = world.rows["A"]
+    body = world.anh.body(world.anh.change(upsert("accounts", account, city="Huế")))
+    body["schema_version"] = 1
+    response = world.http.post(PUSH, json=body, headers=world.anh.auth)
+    assert response.status_code == 200, response.text
+    assert response.json()["results"][0]["status"] == "applied"
+    old_pull = {**world.anh.pull_request(), "schema_version": 1}
+    refused = world.http.post(PULL, json=old_pull, headers=world.anh.auth)
+    assert refused.status_code == 426, refused.text
+    assert ErrorBody.model_validate_json(refused.content).code == "upgrade_required"
+    too_old = world.anh.body(world.anh.change(upsert("accounts", account, city="Vinh")))
+    too_old["schema_version"] = 0
+    assert world.http.post(PUSH, json=too_old, headers=world.anh.auth).status_code in (422, 426)
 
 
 # -- authorisation: pull and snapshot ---------------------------------------------------------

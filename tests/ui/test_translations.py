@@ -7,6 +7,7 @@ label or validation message without a translation fails here, not in front of a 
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,7 @@ def ui_sources() -> set[str]:
             elif name in ("add", "_action") and node.args:
                 found.update(s for s in _strings(node.args[0]) if s[:1].isupper() or s[:1] == "&")
     found.update(fmt.LABELS.values())
+    found.update(v for labels in fmt.VOCABULARY_LABELS.values() for v in labels.values())
     found.update(fmt.STRENGTH)
     return found
 
@@ -98,6 +100,32 @@ def test_a_translation_that_drops_a_placeholder_is_refused(
     monkeypatch.setattr(i18n, "TRANSLATIONS", tmp_path)
     catalog, bad = load_catalog("xx")
     assert bad == ["{n} accounts"] and catalog == {"Open": "Mở"}
+
+
+def test_area_files_join_the_main_catalogue_and_no_key_is_defined_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.ui import i18n
+
+    (tmp_path / "xx.json").write_text('{"Open": "Mở"}', encoding="utf-8")
+    (tmp_path / "xx.plans.json").write_text('{"Plan": "Kế hoạch"}', encoding="utf-8")
+    (tmp_path / "xy.json").write_text('{"Plan": "wrong language"}', encoding="utf-8")
+    monkeypatch.setattr(i18n, "TRANSLATIONS", tmp_path)
+    catalog, bad = load_catalog("xx")
+    assert bad == [] and catalog == {"Open": "Mở", "Plan": "Kế hoạch"}
+
+
+def test_no_source_is_translated_in_two_files() -> None:
+    from workbench.ui import i18n
+
+    seen: dict[str, str] = {}
+    twice = []
+    for path in i18n.catalog_files("vi"):
+        for key in json.loads(path.read_text(encoding="utf-8")):
+            if key in seen and not key.startswith("_"):
+                twice.append((key, seen[key], path.name))
+            seen[key] = path.name
+    assert twice == []
 
 
 def test_tr_fills_placeholders_in_both_languages() -> None:

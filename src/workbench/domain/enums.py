@@ -103,3 +103,49 @@ class UsageLevel(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
+
+
+class PlanStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class Measure(StrEnum):
+    """How a plan objective's current value is found: from data, or typed in (manual)."""
+
+    MANUAL = "manual"
+    REVENUE_WON = "revenue_won"  # won opportunities closed in the plan period (minor units)
+    PRODUCT_LINES = "product_lines"  # product lines the account holds now
+    STAKEHOLDER_COVERAGE = "coverage"  # current stakeholders with a warm relationship
+    DECISION_MEETINGS = "dm_meetings"  # meetings in the period a decision maker attended
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
+class LeadSource(StrEnum):
+    WEB = "web"
+    REFERRAL = "referral"
+    EVENT = "event"
+    COLD = "cold"
+    PARTNER = "partner"
+
+
+class LeadStatus(StrEnum):
+    NEW = "new"
+    WORKING = "working"
+    QUALIFIED = "qualified"
+    DISQUALIFIED = "disqualified"
+    CONVERTED = "converted"
+
+
+class WhitespaceStatus(StrEnum):
+    """What the user set on a whitespace cell; held / pipeline / open are computed."""
+
+    LOST = "lost"  # to a competitor
+    NOT_RELEVANT = "not_relevant"

@@ -19,6 +19,10 @@ USER_REFERENCES: tuple[tuple[str, str], ...] = (
     ("activities", "owner_id"),
     ("activity_attendees", "user_id"),
     ("commitments", "owner_id"),
+    ("leads", "owner_id"),
+    ("account_plans", "owner_id"),
+    ("plan_updates", "author_id"),
+    ("plan_actions", "owner_id"),
 )
 CURRENT_USER = "current_user_id"
 

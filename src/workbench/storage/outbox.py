@@ -39,7 +39,9 @@ from workbench.storage.tables import SYNCED_TABLES, Synced
 
 # Version of the op format/synced columns in outbox rows (SYNC.md §1.12). Bump it together with
 # a migration that changes a synced column, and add an op migrator for pending outbox rows.
-SYNC_SCHEMA_VERSION = 1
+SYNC_SCHEMA_VERSION = 2
+# Version 2 (client migration 0006) added tables and columns only: no op of version 1 needs
+# migrating, and the server still takes version-1 pushes (sync.server.service).
 
 TOMBSTONE = "deleted_at"
 _NO_ROW = (0, "", None)  # version of a row written before sync existed: older than any write

@@ -179,6 +179,118 @@ class Opportunity(Synced, Base):
     probability: Mapped[int] = mapped_column(Integer, default=10)
     close_date: Mapped[date | None] = mapped_column(Date, default=None)
     owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # The product line a cross-sell or upsell is for: the whitespace grid places it by this.
+    product_line: Mapped[str] = mapped_column(String(80), default="")
+    # A renewal's holding: renewals are suggested for holdings that have none yet.
+    holding_id: Mapped[str | None] = mapped_column(ForeignKey("holdings.id"), default=None)
+    lead_id: Mapped[str | None] = mapped_column(ForeignKey("leads.id"), default=None)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class Lead(Synced, Base):
+    """An unqualified prospect of a salesperson; converting it links or creates the account,
+    the contact and the first opportunity. Scoped by its account once it has one, by its
+    owner before."""
+
+    __tablename__ = "leads"
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    company: Mapped[str] = mapped_column(String(200), default="")
+    tax_code: Mapped[str] = mapped_column(String(40), default="")
+    person_family: Mapped[str] = mapped_column(String(80), default="")
+    person_given: Mapped[str] = mapped_column(String(80), default="")
+    title: Mapped[str] = mapped_column(String(120), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    source: Mapped[str] = mapped_column(String(12), default="web")
+    status: Mapped[str] = mapped_column(String(12), default="new")
+    interest: Mapped[str] = mapped_column(String(80), default="")  # a product line
+    estimate_minor: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="VND")
+    notes: Mapped[str] = mapped_column(Text, default="")  # qualification notes
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id"), default=None)
+    opportunity_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    converted_on: Mapped[date | None] = mapped_column(Date, default=None)
+
+
+class AccountPlan(Synced, Base):
+    """A lean account plan: one per account per period (kept so by the service, not by a
+    unique constraint: two devices may start the same plan offline, and sync must not fail)."""
+
+    __tablename__ = "account_plans"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    period: Mapped[str] = mapped_column(String(16))  # "2026", "2026-H2", "2026-Q4"
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(8), default="draft")
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    desired_outcome: Mapped[str] = mapped_column(Text, default="")
+    growth: Mapped[str] = mapped_column(Text, default="")
+    risks: Mapped[str] = mapped_column(Text, default="")  # internal
+    next_steps: Mapped[str] = mapped_column(Text, default="")
+    key_players: Mapped[str] = mapped_column(Text, default="")
+    client_knows: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_reviewed: Mapped[date | None] = mapped_column(Date, default=None)
+    revenue_target_minor: Mapped[int | None] = mapped_column(Integer, default=None)
+    currency: Mapped[str] = mapped_column(String(3), default="VND")
+    strengths: Mapped[str] = mapped_column(Text, default="")  # SWOT: one item per line
+    weaknesses: Mapped[str] = mapped_column(Text, default="")
+    opportunities: Mapped[str] = mapped_column(Text, default="")
+    threats: Mapped[str] = mapped_column(Text, default="")
+    competitors: Mapped[str] = mapped_column(Text, default="")
+    internal_notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class PlanUpdate(Synced, Base):
+    """One entry of a plan's short weekly update log."""
+
+    __tablename__ = "plan_updates"
+    plan_id: Mapped[str] = mapped_column(ForeignKey("account_plans.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))  # the sync scope
+    written_on: Mapped[date] = mapped_column(Date)
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+class PlanObjective(Synced, Base):
+    """A measurable objective; `measure` names how its current value is computed from data
+    (workbench.domain.plans.Measure), or "manual" for `manual_value`."""
+
+    __tablename__ = "plan_objectives"
+    plan_id: Mapped[str] = mapped_column(ForeignKey("account_plans.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))  # the sync scope
+    title: Mapped[str] = mapped_column(String(200))
+    measure: Mapped[str] = mapped_column(String(24), default="manual")
+    target: Mapped[int] = mapped_column(Integer, default=0)
+    manual_value: Mapped[int | None] = mapped_column(Integer, default=None)
+    due_date: Mapped[date | None] = mapped_column(Date, default=None)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PlanAction(Synced, Base):
+    """A step of the plan, optionally for an opportunity or a stakeholder (a contact)."""
+
+    __tablename__ = "plan_actions"
+    plan_id: Mapped[str] = mapped_column(ForeignKey("account_plans.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))  # the sync scope
+    title: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    due_date: Mapped[date | None] = mapped_column(Date, default=None)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    opportunity_id: Mapped[str | None] = mapped_column(ForeignKey("opportunities.id"), default=None)
+    contact_id: Mapped[str | None] = mapped_column(ForeignKey("contacts.id"), default=None)
+
+
+class WhitespaceMark(Synced, Base):
+    """A whitespace cell the user set by hand: lost to a competitor, or not relevant, with a
+    note. `account_id` is the business unit (a child account, or the account itself)."""
+
+    __tablename__ = "whitespace_marks"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    product_line: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(12), default="not_relevant")
+    competitor: Mapped[str] = mapped_column(String(120), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
 
 
 class Activity(Synced, Base):
@@ -237,9 +349,15 @@ SYNCED_TABLES: dict[str, type[Synced]] = {
         Position,
         Product,
         Holding,
+        Lead,
         Opportunity,
         Activity,
         ActivityAttendee,
         Commitment,
+        AccountPlan,
+        PlanUpdate,
+        PlanObjective,
+        PlanAction,
+        WhitespaceMark,
     )
 }

@@ -27,8 +27,23 @@ from workbench.storage.tables import SYNCED_TABLES
 #: push rows of these tables: their local copies are either server data or local placeholders.
 REF_TABLES = frozenset({"users", "products"})
 #: Rows that hang under one account through their ``account_id``.
+#: A plan's objectives, actions and updates carry their plan's `account_id` for this. A lead
+#: has no account until it is converted: until then it goes to its owner's scope.
 ACCOUNT_CHILD_TABLES = frozenset(
-    {"account_team", "positions", "holdings", "opportunities", "commitments", "activities"}
+    {
+        "account_team",
+        "positions",
+        "holdings",
+        "opportunities",
+        "commitments",
+        "activities",
+        "leads",
+        "account_plans",
+        "plan_updates",
+        "plan_objectives",
+        "plan_actions",
+        "whitespace_marks",
+    }
 )
 
 ALL_SCOPE = "all"  # an admin's single scope: every row

@@ -70,14 +70,45 @@ LABELS: dict[str, str] = {
     "low": "Low",
     "medium": "Medium",
     "high": "High",
+    # account plans
+    "draft": "Draft",
+    "active": "Active",
+    "closed": "Closed",
+    "manual": "Manual",
+    "revenue_won": "Revenue won",
+    "product_lines": "Product lines held",
+    "coverage": "Stakeholder coverage",
+    "dm_meetings": "Meetings with decision makers",
+    "in_progress": "In progress",
+    "dropped": "Dropped",
+    # leads
+    "web": "Website",
+    "referral": "Referral",
+    "event": "Event",
+    "cold": "Cold outreach",
+    "partner": "Partner",
+    "working": "Working",
+    "qualified": "Qualified",
+    "disqualified": "Disqualified",
+    "converted": "Converted",
+    # whitespace
+    "not_relevant": "Not relevant",
+}
+
+#: Where one stored value means different things in different vocabularies: the label of
+#: `value` in `vocabulary` (`label(value, vocabulary)`), before the shared `LABELS`.
+VOCABULARY_LABELS: dict[str, dict[str, str]] = {
+    "lead_status": {"new": "New lead"},
+    "whitespace": {"lost": "Lost to a competitor", "open": "Untapped"},
 }
 
 STRENGTH = ("None", "Weak", "Fair", "Good", "Strong")
 
 
-def label(value: str) -> str:
+def label(value: str, vocabulary: str = "") -> str:
     """The translated label of a stored vocabulary value."""
-    return tr(LABELS.get(value, value))
+    special = VOCABULARY_LABELS.get(vocabulary, {}).get(value)
+    return tr(special or LABELS.get(value, value))
 
 
 def strength(value: int) -> str:

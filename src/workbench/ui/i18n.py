@@ -3,6 +3,10 @@
 Why JSON and not Qt's .ts/.qm: the catalogue is edited by people without Qt tools, reviewed in
 plain diffs, and checked at load: a translation that drops or invents a `{placeholder}` is
 ignored (and reported by the tests), so a bad entry can never crash a format call.
+
+A language's catalogue is `<lang>.json` plus any `<lang>.<area>.json` beside it (one per area
+of the app, e.g. `vi.plans.json`), merged in name order: an area's strings are reviewed with
+that area, and people translating different areas never edit the same file.
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ def load_catalog(lang: str) -> tuple[dict[str, str], list[str]]:
     """The catalogue for `lang` and the keys rejected for placeholder mismatches."""
     if lang == "en":
         return {}, []
-    path = TRANSLATIONS / f"{lang}.json"
-    raw: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    raw: dict[str, str] = {}
+    for path in catalog_files(lang):
+        raw.update(json.loads(path.read_text(encoding="utf-8")))
     good: dict[str, str] = {}
     bad: list[str] = []
     for source, target in raw.items():
@@ -41,6 +46,11 @@ def load_catalog(lang: str) -> tuple[dict[str, str], list[str]]:
         else:
             good[source] = target
     return good, bad
+
+
+def catalog_files(lang: str) -> list[Path]:
+    """The files of `lang`'s catalogue: the main one first, then the areas' in name order."""
+    return [TRANSLATIONS / f"{lang}.json", *sorted(TRANSLATIONS.glob(f"{lang}.*.json"))]
 
 
 def system_language() -> str:

@@ -67,7 +67,13 @@ from workbench.sync.server.db import (
 )
 from workbench.sync.server.rows import load_fields
 
-SCHEMA_VERSION = 1  # the op format this server accepts (storage.outbox.SYNC_SCHEMA_VERSION)
+SCHEMA_VERSION = 2  # the op format this server speaks (storage.outbox.SYNC_SCHEMA_VERSION)
+#: Op formats a push may still come in (SYNC.md §1.12 lenses). Version 2 only added tables
+#: and nullable or defaulted columns (account plans, leads, whitespace marks; client migration
+#: 0006), so a version-1 op is a valid version-2 op as it is: a device that queued edits before
+#: upgrading pushes them unchanged. Pulls are refused below version 2: such a device would skip
+#: the rows of tables it does not know and never get them back once upgraded.
+PUSH_SCHEMA_VERSIONS = frozenset({1, 2})
 
 
 class Clock(Protocol):
@@ -109,7 +115,7 @@ def push(
     """Apply a device's changes in device_seq order; one transaction (SYNC.md §1.6)."""
     if request.device_id != caller.device_id:
         raise Refusal("forbidden", "the device id does not match the device token")
-    if request.schema_version != SCHEMA_VERSION:
+    if request.schema_version not in PUSH_SCHEMA_VERSIONS:
         raise Refusal(
             "upgrade_required",
             f"this server speaks sync schema {SCHEMA_VERSION}, the client "

@@ -152,6 +152,12 @@ def _table_labels(_lang: str) -> dict[str, str]:
         "activities": tr("Activity"),
         "activity_attendees": tr("Attendee"),
         "commitments": tr("Promise"),
+        "leads": tr("Lead"),
+        "account_plans": tr("Account plan"),
+        "plan_updates": tr("Plan update"),
+        "plan_objectives": tr("Objective"),
+        "plan_actions": tr("Plan action"),
+        "whitespace_marks": tr("Whitespace cell"),
     }
 
 
