@@ -98,6 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.add_argument("--quiet", action="store_true", help="print nothing when caught up")
     _db_option(sync)
+    plan = sub.add_parser("plan", help="account plans")
+    plan_cmds = plan.add_subparsers(dest="plan_command", metavar="PLAN_COMMAND", required=True)
+    plan_pdf = plan_cmds.add_parser("pdf", help="write an account's current plan as a PDF")
+    plan_pdf.add_argument("account", metavar="ACCOUNT", help="account id, name or unique prefix")
+    plan_pdf.add_argument(
+        "--client-safe",
+        action="store_true",
+        help="leave out internal notes, risks, weaknesses, threats, competitors, the update log",
+    )
+    plan_pdf.add_argument("--out", type=Path, required=True, metavar="FILE.pdf")
+    _db_option(plan_pdf)
     _server_parser(sub)
     return parser
 
@@ -171,6 +182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from workbench.sync.server.cli import run as run_server
 
         return run_server(args)
+    if args.command == "plan":  # renders through Qt: reports, not cli (which has no Qt)
+        from workbench.reports.plan_cli import run as run_plan
+
+        return run_plan(args, db)
     if args.command in ("login", "logout", "sync"):
         from workbench.cli import sync_commands
 
