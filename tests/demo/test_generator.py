@@ -119,12 +119,17 @@ def test_every_phone_is_stored_as_valid_e164(db: sqlite3.Connection) -> None:
         assert normalize_phone(phone) == phone
 
 
-def test_every_account_has_exactly_one_current_decision_maker(db: sqlite3.Connection) -> None:
+def test_at_most_one_current_decision_maker_and_a_few_maps_lack_one(
+    db: sqlite3.Connection,
+) -> None:
     rows = db.execute(
         "SELECT a.id, (SELECT count(*) FROM positions p WHERE p.account_id = a.id "
         "AND p.end_date IS NULL AND p.stakeholder_role = 'decision_maker') FROM accounts a"
     ).fetchall()
-    assert rows and all(n == 1 for _, n in rows)
+    assert rows and all(n <= 1 for _, n in rows)
+    # Gaps on the stakeholder map are part of the demo (issue 4), but the exception.
+    without = sum(1 for _, n in rows if n == 0)
+    assert 1 <= without <= len(rows) // 4
 
 
 def test_contact_emails_are_unique(db: sqlite3.Connection) -> None:

@@ -18,7 +18,9 @@ from pathlib import Path
 from workbench.demo.accounts import AccountMaker, Row
 from workbench.demo.dice import Dice
 from workbench.demo.interactions import StoryMaker
+from workbench.demo.leads import LeadMaker
 from workbench.demo.people import PeopleMaker
+from workbench.demo.plans import PlanMaker
 from workbench.demo.staff import make_products, make_users
 from workbench.domain.enums import Role
 from workbench.storage.store import Store
@@ -34,10 +36,16 @@ TABLES = (
     "contacts",
     "positions",
     "holdings",
+    "leads",  # converted leads point at contacts; their opportunities point back
     "opportunities",
     "activities",
     "activity_attendees",
     "commitments",
+    "account_plans",
+    "plan_updates",
+    "plan_objectives",
+    "plan_actions",
+    "whitespace_marks",
 )
 RICH_ACCOUNTS = 200  # the first accounts get a full history; the rest a lighter one
 ACCOUNTS_PER_COMMIT = 1000
@@ -130,16 +138,43 @@ def _fill(store: Store, d: Dice, n: int, progress: Progress | None) -> tuple[dic
         team = [row for rows in maker.team_rows[start:end] for row in rows]
         writer.write({"accounts": maker.rows[start:end], "account_team": team})
         writer.tick(min(end, n), n, "Accounts")
+    plans = PlanMaker(d, maker.infos)
+    plans.children = {row["id"] for row in maker.rows if row["parent_id"]}
     maker.rows, maker.team_rows = [], []
 
     people = PeopleMaker(d, maker.infos)
     story = StoryMaker(d, products.ids, staff.by_role[Role.FINANCE])
+    leads = LeadMaker(
+        d,
+        staff.by_role[Role.SALES],
+        maker.plan.names,
+        maker.plan.tax_codes,
+        people.registry.mobiles,
+    )
     for start in range(0, n, DETAILS_PER_COMMIT):
         batch: dict[str, list[Row]] = {t: [] for t in TABLES}
         for index in range(start, min(start + DETAILS_PER_COMMIT, n)):
             acc = maker.infos[index]
+            rich = index < RICH_ACCOUNTS
+            first_contact, first_position = len(batch["contacts"]), len(batch["positions"])
+            first_opportunity = len(batch["opportunities"])
             cast = people.make(acc, batch["contacts"], batch["positions"])
-            story.make(acc, cast, index < RICH_ACCOUNTS, batch)
+            held = story.make(acc, cast, rich, batch)
+            positions = batch["positions"][first_position:]
+            plans.make(
+                index,
+                acc,
+                cast,
+                held,
+                positions,
+                batch["opportunities"][first_opportunity:],
+                rich,
+                batch,
+            )
+            leads.consider(acc, batch["contacts"][first_contact:], positions)
         writer.write(batch)
         writer.tick(min(start + DETAILS_PER_COMMIT, n), n, "People and history")
+    final: dict[str, list[Row]] = {"leads": [], "opportunities": []}
+    leads.make(n, final)
+    writer.write(final)
     return writer.counts, staff.current

@@ -86,6 +86,7 @@ class Held:
     spec: ProductSpec
     end: date | None
     value_minor: int
+    id: str = ""
 
 
 class StoryMaker:
@@ -96,10 +97,12 @@ class StoryMaker:
         self.product_ids = product_ids
         self.finance_ids = set(finance_ids)
 
-    def make(self, acc: AccountInfo, people: list[Person], rich: bool, out: Rows) -> None:
+    def make(self, acc: AccountInfo, people: list[Person], rich: bool, out: Rows) -> list[Held]:
+        """Write the account's story into `out`; return what it holds (for its plan)."""
         held = self._holdings(acc, out["holdings"])
         self._opportunities(acc, held, rich, out["opportunities"])
         self._activities(acc, people, held, rich, out)
+        return held
 
     # -- holdings ------------------------------------------------------------------------------
     def _value(self, acc: AccountInfo, spec: ProductSpec) -> int:
@@ -134,9 +137,10 @@ class StoryMaker:
                 end = start + timedelta(days=d.between(30, 180))
             value = self._value(acc, spec)
             created = max(acc.created_at, d.clamp(d.office_time(start) - timedelta(days=10)))
+            holding_id = d.new_id()
             rows.append(
                 {
-                    "id": d.new_id(),
+                    "id": holding_id,
                     "account_id": acc.id,
                     "product_id": self.product_ids[spec.code],
                     "start_date": start,
@@ -148,7 +152,7 @@ class StoryMaker:
                     "updated_at": d.edited(created),
                 }
             )
-            held.append(Held(spec, end if spec.recurring else None, value))
+            held.append(Held(spec, end if spec.recurring else None, value, holding_id))
         return held
 
     # -- opportunities -------------------------------------------------------------------------
@@ -163,6 +167,7 @@ class StoryMaker:
         if acc.kind == AccountKind.HOUSEHOLD:
             count = d.between(0, 1)
         for _ in range(count):
+            holding_id: str | None = None
             kind = d.weighted(
                 (
                     ("renewal", 35 if renewable else 0),
@@ -173,7 +178,7 @@ class StoryMaker:
             )
             if kind == "renewal":
                 h = renewable.pop(d.r.randrange(len(renewable)))
-                spec, close = h.spec, h.end
+                spec, close, holding_id = h.spec, h.end, h.id
                 assert close is not None
                 amount = int(h.value_minor * d.pick((1.0, 1.0, 1.05, 1.1)))
                 days = (close - d.today).days
@@ -230,6 +235,10 @@ class StoryMaker:
                     "probability": d.pick(_PROBABILITY[stage]),
                     "close_date": close,
                     "owner_id": owner,
+                    # The whitespace grid places a deal by its product line; a renewal also
+                    # names the holding it renews, so no second renewal is suggested for it.
+                    "product_line": spec.line,
+                    "holding_id": holding_id,
                     "created_at": created,
                     "updated_at": max(created, updated),
                 }
