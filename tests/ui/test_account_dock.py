@@ -177,6 +177,10 @@ def open_app(qtbot: Any, tmp_path: Path, db: Path) -> tuple[Any, Any]:
     window, ctx = build(settings, "am")
     window.resize(1600, 1000)
     window.show()
+    # These tests are about the Account and Timeline docks: bring them to the front of their
+    # tab groups (the perspective opens on the Account plan and the Stakeholder map).
+    window.docks["dock.account"].raise_()
+    window.docks["dock.timeline"].raise_()
     open_database(window, ctx, db)
     qtbot.waitUntil(lambda: ctx.store_ready and ctx.tasks.idle, timeout=15000)
     return window, ctx

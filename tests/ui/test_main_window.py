@@ -29,6 +29,11 @@ def test_every_dock_has_a_stable_object_name(open_window: Any, seeded: Seed) -> 
         "dock.timeline",
         "dock.conflicts",
         "dock.attention",
+        "dock.plan",
+        "dock.stakeholders",
+        "dock.whitespace",
+        "dock.opportunities",
+        "dock.leads",
     }
 
 
@@ -39,7 +44,11 @@ def test_perspectives_switch_and_restore_the_users_arrangement(
     assert _visible_docks(window) == {
         "dock.accounts",
         "dock.contacts",
+        "dock.opportunities",
         "dock.account",
+        "dock.plan",
+        "dock.stakeholders",
+        "dock.whitespace",
         "dock.timeline",
         "dock.conflicts",
         "dock.attention",
@@ -80,6 +89,8 @@ def test_a_damaged_or_old_saved_layout_falls_back_to_the_default(
     window, _ = open_window(seeded.path, None)
     assert window.perspective == "sales"
     assert _visible_docks(window) == {
+        "dock.leads",
+        "dock.opportunities",
         "dock.accounts",
         "dock.contacts",
         "dock.account",

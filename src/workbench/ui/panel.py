@@ -49,8 +49,25 @@ class Panel(QWidget):
 
     # -- machinery -----------------------------------------------------------------------------
     def exposed(self) -> bool:
-        """On screen: shown, and not a dock tab behind another (those stay `isVisible()`)."""
-        return self.isVisible() and not self.visibleRegion().isEmpty()
+        """On screen: shown, and not a dock tab behind another (those stay `isVisible()`).
+
+        A panel whose whole area is covered by opaque children (a scroll area filling it) has
+        an empty visible region of its own even on screen: then what its descendants show
+        counts, searched breadth-first (the covering child is usually near the top).
+        """
+        if not self.isVisible():
+            return False
+        if not self.visibleRegion().isEmpty():
+            return True
+        queue: list[QWidget] = [self]
+        while queue:
+            widget = queue.pop(0)
+            for child in widget.children():
+                if isinstance(child, QWidget) and child.isVisible():
+                    if not child.visibleRegion().isEmpty():
+                        return True
+                    queue.append(child)
+        return False
 
     def on_exposed(self) -> None:
         """The dock came to the front (its tab was picked): catch up if something changed."""

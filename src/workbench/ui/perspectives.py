@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
-LAYOUT_VERSION = 4  # bump when a recipe changes so old saved layouts are not restored
+LAYOUT_VERSION = 5  # bump when a recipe changes so old saved layouts are not restored
 
 H = Qt.Orientation.Horizontal
 V = Qt.Orientation.Vertical
@@ -45,14 +45,18 @@ PERSPECTIVES: dict[str, Perspective] = {
             "Account manager",
             (
                 Step("add", "dock.accounts"),
-                Step("split", "dock.account", "dock.accounts", H),
-                Step("split", "dock.timeline", "dock.account", H),
+                Step("split", "dock.plan", "dock.accounts", H),
+                Step("split", "dock.stakeholders", "dock.plan", H),
                 Step("tab", "dock.contacts", "dock.accounts"),
-                Step("tab", "dock.conflicts", "dock.timeline"),
-                Step("tab", "dock.attention", "dock.timeline"),
+                Step("tab", "dock.opportunities", "dock.accounts"),
+                Step("tab", "dock.account", "dock.plan"),
+                Step("tab", "dock.whitespace", "dock.stakeholders"),
+                Step("tab", "dock.timeline", "dock.stakeholders"),
+                Step("tab", "dock.conflicts", "dock.stakeholders"),
+                Step("tab", "dock.attention", "dock.stakeholders"),
             ),
-            (("dock.accounts", 600), ("dock.account", 560), ("dock.timeline", 440)),
-            ("dock.accounts", "dock.timeline"),
+            (("dock.accounts", 460), ("dock.plan", 600), ("dock.stakeholders", 540)),
+            ("dock.accounts", "dock.plan", "dock.stakeholders"),
         ),
         Perspective(
             "rm",
@@ -62,6 +66,9 @@ PERSPECTIVES: dict[str, Perspective] = {
                 Step("split", "dock.account", "dock.accounts", H),
                 Step("split", "dock.timeline", "dock.account", H),
                 Step("tab", "dock.contacts", "dock.timeline"),
+                Step("tab", "dock.stakeholders", "dock.timeline"),
+                Step("tab", "dock.whitespace", "dock.timeline"),
+                Step("tab", "dock.plan", "dock.account"),
                 Step("tab", "dock.conflicts", "dock.timeline"),
                 Step("tab", "dock.attention", "dock.timeline"),
             ),
@@ -84,15 +91,17 @@ PERSPECTIVES: dict[str, Perspective] = {
             "sales",
             "Sales",
             (
-                Step("add", "dock.accounts"),
-                Step("split", "dock.contacts", "dock.accounts", V),
-                Step("split", "dock.account", "dock.accounts", H),
+                Step("add", "dock.leads"),
+                Step("split", "dock.opportunities", "dock.leads", V),
+                Step("split", "dock.account", "dock.leads", H),
+                Step("tab", "dock.accounts", "dock.leads"),
+                Step("tab", "dock.contacts", "dock.opportunities"),
                 Step("tab", "dock.timeline", "dock.account"),
                 Step("tab", "dock.conflicts", "dock.account"),
                 Step("tab", "dock.attention", "dock.account"),
             ),
-            (("dock.accounts", 760), ("dock.account", 840)),
-            ("dock.account",),
+            (("dock.leads", 760), ("dock.account", 840)),
+            ("dock.leads", "dock.opportunities", "dock.account"),
         ),
     )
 }

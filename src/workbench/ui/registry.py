@@ -31,7 +31,12 @@ def dock_specs() -> list[DockSpec]:
     from workbench.ui.docks.attention import AttentionPanel
     from workbench.ui.docks.conflicts import ConflictsPanel
     from workbench.ui.docks.contacts import ContactsPanel
+    from workbench.ui.docks.leads import LeadsPanel
+    from workbench.ui.docks.opportunities import OpportunitiesPanel
+    from workbench.ui.docks.plan import PlanPanel
+    from workbench.ui.docks.stakeholders import StakeholderMapPanel
     from workbench.ui.docks.timeline import TimelinePanel
+    from workbench.ui.docks.whitespace import WhitespacePanel
 
     return [
         DockSpec("dock.accounts", "Accounts", "Alt+1", AccountsPanel),
@@ -40,4 +45,9 @@ def dock_specs() -> list[DockSpec]:
         DockSpec("dock.timeline", "Timeline", "Alt+4", TimelinePanel),
         DockSpec("dock.conflicts", "Conflicts", "Alt+5", ConflictsPanel),
         DockSpec("dock.attention", "Needs attention", "Alt+6", AttentionPanel),
+        DockSpec("dock.plan", "Account plan", "Alt+7", PlanPanel),
+        DockSpec("dock.stakeholders", "Stakeholder map", "Alt+8", StakeholderMapPanel),
+        DockSpec("dock.whitespace", "Whitespace", "Alt+9", WhitespacePanel),
+        DockSpec("dock.opportunities", "Opportunities", "Alt+0", OpportunitiesPanel),
+        DockSpec("dock.leads", "Leads", "Alt+Shift+1", LeadsPanel),
     ]
