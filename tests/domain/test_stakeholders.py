@@ -13,12 +13,14 @@ from workbench.domain.errors import ValidationError
 from workbench.domain.stakeholders import (
     CADENCE_DAYS,
     CoverageFacts,
+    Seat,
     StakeholderEdit,
     build_org_tree,
     cadence_days,
     check_reports_to,
     clean_stakeholder,
     coverage_gaps,
+    current_seats,
     is_current,
     left_recently,
     with_reports_to,
@@ -26,6 +28,7 @@ from workbench.domain.stakeholders import (
 )
 
 TODAY = date(2026, 5, 20)
+PEOPLE = [f"p{i}" for i in range(8)]
 
 
 def test_the_tree_puts_people_without_a_boss_here_at_the_top() -> None:
@@ -42,6 +45,58 @@ def test_a_stored_loop_is_cut_so_nobody_disappears() -> None:
     walked = [n for n, _ in tree.walk()]
     assert sorted(walked) == ["a", "b", "c", "d", "e"]
     assert "a" in tree.roots and "e" in tree.roots
+
+
+def test_someone_reporting_into_a_loop_keeps_their_boss() -> None:
+    # x reports into the loop a -> b -> c -> a and comes first: the loop is cut, not x.
+    tree = build_org_tree([("x", "a"), ("a", "b"), ("b", "c"), ("c", "a"), ("y", "x")])
+    assert tree.roots == ("a",)
+    assert list(tree.walk()) == [("a", 0), ("x", 1), ("y", 2), ("c", 1), ("b", 2)]
+
+
+def _loops(boss: dict[str, str | None]) -> int:
+    """How many loops the (function) graph person -> boss holds."""
+    state: dict[str, int] = {}
+    loops = 0
+    for start in boss:
+        path: list[str] = []
+        node: str | None = start
+        while node is not None and node in boss and node not in state:
+            state[node] = 1
+            path.append(node)
+            node = boss[node]
+        if node is not None and state.get(node) == 1:
+            loops += 1
+        for n in path:
+            state[n] = 2
+    return loops
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(PEOPLE), st.one_of(st.none(), st.sampled_from(PEOPLE))))
+def test_exactly_one_link_of_each_stored_loop_is_cut(boss: dict[str, str | None]) -> None:
+    tree = build_org_tree(list(boss.items()))
+    walked = [n for n, _ in tree.walk()]
+    assert sorted(walked) == sorted(boss)
+    parent = {child: b for b, kids in tree.children.items() for child in kids}
+    valid = {p: (b if b in boss and b != p else None) for p, b in boss.items()}
+    cut = [p for p in boss if valid[p] is not None and parent.get(p) != valid[p]]
+    assert len(cut) == _loops(valid)
+    for person, b in parent.items():  # the tree only ever keeps stored links
+        assert valid[person] == b
+
+
+def test_the_newest_current_seat_stands_for_a_person() -> None:
+    seats = [
+        Seat("old", "lan", date(2019, 1, 1), None),
+        Seat("new", "lan", date(2023, 6, 1), None),
+        Seat("gone", "lan", date(2024, 1, 1), TODAY),  # ended today: not current
+        Seat("undated", "hung", None, None),
+        Seat("b", "minh", date(2022, 1, 1), None),
+        Seat("a", "minh", date(2022, 1, 1), TODAY + timedelta(days=30)),  # notice given
+    ]
+    assert current_seats(seats, TODAY) == {"lan": "new", "hung": "undated", "minh": "a"}
+    assert current_seats(reversed(seats), TODAY) == current_seats(seats, TODAY)
 
 
 def test_would_cycle() -> None:
@@ -75,9 +130,6 @@ def _acyclic(mapping: dict[str, str | None]) -> bool:
             seen.add(node)
             node = mapping.get(node)
     return True
-
-
-PEOPLE = [f"p{i}" for i in range(8)]
 
 
 @settings(max_examples=300)

@@ -192,3 +192,108 @@ def test_moving_to_another_account(world: tuple[Store, dict[str, str]]) -> None:
 def test_unknown_account_reads_none(world: tuple[Store, dict[str, str]]) -> None:
     store, _ids = world
     assert stakeholder_map(store, "nope") is None
+
+
+def _edit_of(store: Store, account_id: str, contact_id: str) -> StakeholderEdit:
+    m = stakeholder_map(store, account_id)
+    assert m is not None
+    c = m.card(contact_id)
+    assert c is not None
+    return StakeholderEdit(
+        c.title,
+        c.department,
+        c.role,
+        c.influence,
+        c.stance,
+        c.strength,
+        c.colleague_id,
+        c.reports_to_id,
+        c.end_date,
+    )
+
+
+def test_editing_the_title_keeps_a_boss_who_left(world: tuple[Store, dict[str, str]]) -> None:
+    store, ids = world
+    set_reports_to(store, _pos(ids, "acct"), ids["cfo"])
+    end_position(store, _pos(ids, "cfo"), TODAY - timedelta(days=5))
+    before = _edit_of(store, ids["acc"], ids["acct"])
+    m = stakeholder_map(store, ids["acc"])
+    assert m is not None
+    card = m.card(ids["acct"])
+    assert card is not None and card.reports_to_name == "Lê Thị Lan"  # for the dialog
+    update_stakeholder(
+        store, _pos(ids, "acct"), replace(before, title="Kế toán trưởng"), before=before
+    )
+    assert _boss(store, _pos(ids, "acct")) == ids["cfo"]
+    rows = _rows(store, "SELECT title FROM positions WHERE id = ?", _pos(ids, "acct"))
+    assert rows == [("Kế toán trưởng",)]
+
+
+def test_only_the_fields_changed_are_written(world: tuple[Store, dict[str, str]]) -> None:
+    store, ids = world
+    before = _edit_of(store, ids["acc"], ids["ceo"])
+    # meanwhile another device (or sync) changed the stance and the boss
+    update_stakeholder(store, _pos(ids, "ceo"), replace(before, stance="supporter"))
+    set_reports_to(store, _pos(ids, "ceo"), ids["cfo"])
+    saved = update_stakeholder(store, _pos(ids, "ceo"), replace(before, influence=4), before=before)
+    rows = _rows(
+        store,
+        "SELECT stance, influence, reports_to_id FROM positions WHERE id = ?",
+        _pos(ids, "ceo"),
+    )
+    assert rows == [("supporter", 4, ids["cfo"])]
+    assert saved.changes.touches("positions")
+    # nothing changed: nothing written
+    again = update_stakeholder(store, _pos(ids, "ceo"), before, before=before)
+    assert not again.changes.touches("positions")
+
+
+def _rows(store: Store, sql: str, *params: object) -> list[tuple[object, ...]]:
+    with store.read() as q:
+        return [tuple(r) for r in q.session.connection().exec_driver_sql(sql, params).all()]
+
+
+def test_one_seat_per_person_the_newest_for_the_map_and_the_loop_check(
+    world: tuple[Store, dict[str, str]],
+) -> None:
+    store, ids = world
+    # Lan also took a newer, less influential seat here, reporting to Bình.
+    with store.unit() as u:
+        newer = u.insert(
+            "positions",
+            {
+                "contact_id": ids["cfo"],
+                "account_id": ids["acc"],
+                "title": "Advisor",
+                "influence": 1,
+                "start_date": date(2024, 1, 1),
+                "reports_to_id": ids["acct"],
+            },
+        )
+        u.commit()
+    m = stakeholder_map(store, ids["acc"])
+    assert m is not None
+    card = m.card(ids["cfo"])
+    assert card is not None and card.position_id == newer
+    assert ids["cfo"] in m.tree.reports_of(ids["acct"])
+    # the check sees the same seat: Bình under Lan would close the loop the map shows
+    with pytest.raises(ValidationError) as caught:
+        set_reports_to(store, _pos(ids, "acct"), ids["cfo"])
+    assert caught.value.errors[0].code == "stakeholder.reports_to_cycle"
+
+
+def test_a_position_ending_today_has_ended_one_ending_later_has_not(
+    world: tuple[Store, dict[str, str]],
+) -> None:
+    store, ids = world
+    end_position(store, _pos(ids, "cfo"), TODAY)
+    end_position(store, _pos(ids, "acct"), TODAY + timedelta(days=14))  # notice given
+    m = stakeholder_map(store, ids["acc"])
+    assert m is not None
+    assert {c.contact_id for c in m.cards} == {ids["ceo"], ids["acct"]}
+    assert [c.contact_id for c in m.left] == [ids["cfo"]]
+    with pytest.raises(ValidationError) as caught:  # Lan is no boss here any more
+        set_reports_to(store, _pos(ids, "ceo"), ids["cfo"])
+    assert caught.value.errors[0].code == "stakeholder.boss_elsewhere"
+    set_reports_to(store, _pos(ids, "ceo"), ids["acct"])  # Bình still is, until they go
+    assert _boss(store, _pos(ids, "ceo")) == ids["acct"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -260,3 +261,114 @@ def test_layout_of_300_people_has_no_overlaps_and_bosses_above() -> None:
     for cid, boss in people:
         if boss is not None:
             assert placed[boss][1] < placed[cid][1]
+
+
+def test_a_boss_who_left_is_kept_when_the_title_is_edited(
+    qtbot: Any, app: tuple[Any, Any], demo: tuple[Path, str], tmp_path: Path
+) -> None:
+    from workbench.services.stakeholders import end_position
+    from workbench.ui.dialogs.stakeholder_dialog import StakeholderDialog
+
+    window, ctx = app
+    path, account_id = demo
+    panel = _open_map(qtbot, window, ctx, account_id)
+    top = panel.map.tree.roots[0]
+    report = panel.map.card(panel.map.tree.reports_of(top)[0])
+    boss_name = panel.map.card(top).name
+    store = Store(path)
+    try:
+        ctx.hub.publish(end_position(store, panel.map.card(top).position_id))
+    finally:
+        store.close()
+    qtbot.waitUntil(lambda: panel.map.card(top) is None, timeout=5000)
+    panel.edit_contact(report.contact_id)
+    dialog = panel.findChild(StakeholderDialog)
+    assert dialog is not None
+    assert dialog.boss_combo.currentData() == top
+    assert dialog.boss_combo.currentText() == f"{boss_name} (no longer here)"
+    dialog.title_edit.setText("Trưởng nhóm mua hàng")
+    dialog.grab().save(str(tmp_path / "edit_dialog.png"))
+    dialog.save()
+    qtbot.waitUntil(
+        lambda: (
+            _rows(path, "SELECT title FROM positions WHERE id = ?", report.position_id)
+            == [("Trưởng nhóm mua hàng",)]
+        ),
+        timeout=5000,
+    )
+    assert _boss_of(path, report.position_id) == top
+
+
+def test_moved_to_another_account_from_the_card_menu_with_undo(
+    qtbot: Any, app: tuple[Any, Any], demo: tuple[Path, str], tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QMenu
+
+    from workbench.ui.dialogs.stakeholder_dialog import MoveDialog
+
+    window, ctx = app
+    path, account_id = demo
+    panel = _open_map(qtbot, window, ctx, account_id)
+    card = panel.map.cards[-1]
+    other_id, other_name = _rows(
+        path,
+        "SELECT id, name FROM accounts WHERE id != ? AND deleted_at IS NULL ORDER BY name LIMIT 1",
+        account_id,
+    )[0]
+    panel._context_menu(card.contact_id, QPoint(10, 10))
+    menu = next(m for m in panel.findChildren(QMenu) if m.isVisible())
+    action = next(a for a in menu.actions() if a.text() == "Moved to another account…")
+    menu.close()
+    action.trigger()
+    dialog = panel.findChild(MoveDialog)
+    assert dialog is not None
+    assert dialog.end_check.isChecked()  # ends the position here, by default
+    qtbot.waitUntil(lambda: dialog._ready, timeout=5000)
+    dialog.save()  # no account picked: said under the field, nothing written
+    assert dialog.form.error_of("account_id")
+    dialog.account.set_account_id(other_id)
+    assert not dialog.form.error_of("account_id")  # picking one clears the complaint
+    dialog.title_edit.setText("Giám đốc Tài chính")
+    dialog.grab().save(str(tmp_path / "move_dialog.png"))
+    dialog.save()
+
+    def there() -> list[Any]:
+        return _rows(
+            path,
+            "SELECT title, start_date FROM positions WHERE contact_id = ? AND account_id = ?"
+            " AND deleted_at IS NULL",
+            card.contact_id,
+            other_id,
+        )
+
+    today = date.today().isoformat()
+    qtbot.waitUntil(lambda: there() == [("Giám đốc Tài chính", today)], timeout=5000)
+    end = _rows(path, "SELECT end_date FROM positions WHERE id = ?", card.position_id)
+    assert end == [(today,)]
+    qtbot.waitUntil(lambda: panel.map.card(card.contact_id) is None, timeout=5000)
+    assert [c.now_at for c in panel.map.left if c.contact_id == card.contact_id] == [other_name]
+    ctx.undo.undo()
+    qtbot.waitUntil(lambda: there() == [], timeout=5000)
+    assert _rows(path, "SELECT end_date FROM positions WHERE id = ?", card.position_id) == [(None,)]
+    qtbot.waitUntil(lambda: panel.map.card(card.contact_id) is not None, timeout=5000)
+
+
+def test_clicking_a_gap_about_a_person_selects_their_card(
+    qtbot: Any, app: tuple[Any, Any], demo: tuple[Path, str]
+) -> None:
+    import re
+
+    window, ctx = app
+    _path, account_id = demo
+    panel = _open_map(qtbot, window, ctx, account_id)
+    gap = next(g for g in panel.map.gaps if g.contact_id)
+    links = re.findall(r"href='(card:[^']+)'", panel.gap_banner.text())
+    assert f"card:{gap.contact_id}" in links
+    assert len(links) == len([g for g in panel.map.gaps[:5] if g.contact_id])
+    panel.view.set_zoom(1.0)
+    panel.view.centerOn(panel.view.chart.sceneRect().bottomRight())
+    panel.gap_banner.linkActivated.emit(f"card:{gap.contact_id}")
+    assert panel.view.selected_contact() == gap.contact_id
+    item = panel.view.card(gap.contact_id)
+    centre = panel.view.mapFromScene(item.sceneBoundingRect().center())
+    assert panel.view.viewport().rect().contains(centre)

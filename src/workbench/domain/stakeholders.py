@@ -11,7 +11,7 @@ line "Lan reports to Hùng" is about the two people at this account.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -41,8 +41,50 @@ def cadence_days(tier: str) -> int:
 
 
 def is_current(end_date: date | None, today: date) -> bool:
-    """A position counts until the day it ends (an end date in the future is still current)."""
+    """Is a position with this end date someone's current seat on `today`?
+
+    The rule everywhere on the stakeholder map (cards, reports-to checks, leavers, moves): no
+    end date, or an end date still in the future (notice given, not yet gone), is current; an
+    end date today or earlier means the person has left this seat. The rest of the app reads
+    "current" as "no end date" (storage.queries, services.leads); the two agree on every
+    position that has already ended or has no end date, and differ only while a future end
+    date is pending, when the map still shows the person.
+    """
     return end_date is None or end_date > today
+
+
+@dataclass(frozen=True)
+class Seat:
+    """One position of a person at an account, as far as choosing their current seat goes."""
+
+    position_id: str
+    contact_id: str
+    start_date: date | None
+    end_date: date | None
+
+
+def current_seats(seats: Iterable[Seat], today: date) -> dict[str, str]:
+    """Contact id -> the position id of the seat that stands for them at the account today.
+
+    The one rule for a person with two current seats at one account (the map's card and the
+    reports-to check both use it): the newest, by start date (no start date counts as oldest),
+    ties to the smaller position id so every device picks the same one.
+    """
+    best: dict[str, Seat] = {}
+    for seat in seats:
+        if not is_current(seat.end_date, today):
+            continue
+        held = best.get(seat.contact_id)
+        if held is None or _newer(seat, held):
+            best[seat.contact_id] = seat
+    return {cid: seat.position_id for cid, seat in best.items()}
+
+
+def _newer(a: Seat, b: Seat) -> bool:
+    a_start, b_start = a.start_date or date.min, b.start_date or date.min
+    if a_start != b_start:
+        return a_start > b_start
+    return a.position_id < b.position_id
 
 
 def left_recently(end_date: date | None, today: date, days: int = LEFT_RECENTLY_DAYS) -> bool:
@@ -75,39 +117,54 @@ def build_org_tree(people: Sequence[tuple[str, str | None]]) -> OrgTree:
     A person is a root when they report to nobody, to themselves, or to someone who is not
     among `people` (a boss who left, or who works at another account). Stored data may still
     hold a loop (two devices each set one link while offline; sync merges field by field):
-    the first person of each loop, in the given order, is drawn as a root so nobody vanishes.
+    exactly one link of each loop is cut, that of the loop's first member in the given order,
+    who is drawn as a root; people who merely report into a loop keep their boss.
     """
-    ids = [cid for cid, _ in people]
-    present = set(ids)
+    ids = list(dict.fromkeys(cid for cid, _ in people))
+    order = {cid: i for i, cid in enumerate(ids)}
     boss: dict[str, str | None] = {}
     for cid, reports_to in people:
-        boss.setdefault(cid, reports_to if reports_to in present and reports_to != cid else None)
+        boss.setdefault(cid, reports_to if reports_to in order and reports_to != cid else None)
     children: dict[str, list[str]] = {}
-    for cid in dict.fromkeys(ids):
+    for cid in ids:
         b = boss[cid]
         if b is not None:
             children.setdefault(b, []).append(cid)
-    roots = [cid for cid in dict.fromkeys(ids) if boss[cid] is None]
+    roots = [cid for cid in ids if boss[cid] is None]
     reached: set[str] = set()
-    stack = list(roots)
-    while stack:
-        node = stack.pop()
-        reached.add(node)
-        stack.extend(children.get(node, ()))
-    if len(reached) < len(boss):  # loops: cut each at its first member in the given order
-        for cid in dict.fromkeys(ids):
-            if cid in reached:
-                continue
-            b = boss[cid]
-            if b is not None:
-                children[b].remove(cid)
-            boss[cid] = None
-            roots.append(cid)
-            stack = [cid]
-            while stack:
-                node = stack.pop()
-                reached.add(node)
-                stack.extend(children.get(node, ()))
+
+    def reach(start: str) -> None:
+        stack = [start]
+        while stack:
+            node = stack.pop()
+            reached.add(node)
+            stack.extend(children.get(node, ()))
+
+    for root in roots:
+        reach(root)
+    for cid in ids:
+        if cid in reached:
+            continue
+        # Not under any root, so walking up from here ends going round a loop.
+        walked: set[str] = set()
+        node = cid
+        while node not in walked:
+            walked.add(node)
+            up = boss[node]
+            assert up is not None  # a person without a boss is a root, and reached
+            node = up
+        loop = [node]
+        up = boss[node]
+        while up is not None and up != node:
+            loop.append(up)
+            up = boss[up]
+        cut = min(loop, key=order.__getitem__)
+        b = boss[cut]
+        assert b is not None
+        children[b].remove(cut)
+        boss[cut] = None
+        roots.append(cut)
+        reach(cut)
     return OrgTree(tuple(roots), {k: tuple(v) for k, v in children.items() if v})
 
 

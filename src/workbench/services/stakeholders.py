@@ -8,8 +8,8 @@ meeting in three statements, and builds tree and gaps in one pass (domain.stakeh
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, fields, replace
+from datetime import date
 from typing import Any
 
 from workbench.domain.changes import ChangeSet
@@ -20,16 +20,19 @@ from workbench.domain.stakeholders import (
     CoverageFacts,
     Gap,
     OrgTree,
+    Seat,
     StakeholderEdit,
     build_org_tree,
     cadence_days,
     check_reports_to,
     clean_stakeholder,
     coverage_gaps,
+    current_seats,
     is_current,
     left_recently,
 )
 from workbench.services.results import Saved
+from workbench.storage.sql import as_date, rows
 from workbench.storage.store import RowNotFoundError, Store, UnitOfWork
 
 
@@ -47,6 +50,7 @@ class StakeholderCard:
     colleague_id: str | None
     colleague_name: str
     reports_to_id: str | None  # the boss's contact id, as stored
+    reports_to_name: str  # the boss's name, also when they left ("" when unknown)
     last_met: date | None
     start_date: date | None
     end_date: date | None
@@ -84,16 +88,6 @@ class StakeholderMap:
         return {c.contact_id: c for c in self.cards}
 
 
-def _day(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def _name(family: str, middle: str, given: str, order: str) -> str:
     try:
         return " ".join(written_order(family or "", middle or "", given or "", order))
@@ -104,10 +98,12 @@ def _name(family: str, middle: str, given: str, order: str) -> str:
 _POSITIONS_SQL = """
 SELECT p.id, p.contact_id, c.family_name, c.middle_name, c.given_name, c.name_order,
        p.title, p.department, p.stakeholder_role, p.stance, p.influence, p.strength,
-       p.colleague_id, u.name, p.reports_to_id, p.start_date, p.end_date
+       p.colleague_id, u.name, p.reports_to_id, p.start_date, p.end_date,
+       b.family_name, b.middle_name, b.given_name, b.name_order
 FROM positions p
 JOIN contacts c ON c.id = p.contact_id
 LEFT JOIN users u ON u.id = p.colleague_id
+LEFT JOIN contacts b ON b.id = p.reports_to_id
 WHERE p.account_id = ? AND p.deleted_at IS NULL AND c.deleted_at IS NULL
 ORDER BY p.influence DESC, c.sort_given, p.start_date DESC, p.id
 """
@@ -142,34 +138,33 @@ def stakeholder_map(
     None when there is no such (live) account."""
     today = today or date.today()
     with store.read() as q:
-        conn = q.session.connection()
-        account = conn.exec_driver_sql(
-            "SELECT name, tier FROM accounts WHERE id = ? AND deleted_at IS NULL", (account_id,)
-        ).first()
-        if account is None:
+        session = q.session
+        account = rows(
+            session,
+            "SELECT name, tier FROM accounts WHERE id = ? AND deleted_at IS NULL",
+            [account_id],
+        )
+        if not account:
             return None
-        rows = conn.exec_driver_sql(_POSITIONS_SQL, (account_id,)).all()
-        met = {
-            cid: _day(when)
-            for cid, when in conn.exec_driver_sql(_LAST_MET_SQL, (account_id,)).all()
-        }
-        now_at_rows = conn.exec_driver_sql(_NOW_AT_SQL, (account_id, account_id)).all()
+        found = rows(session, _POSITIONS_SQL, [account_id])
+        met = {cid: as_date(when) for cid, when in rows(session, _LAST_MET_SQL, [account_id])}
+        now_at_rows = rows(session, _NOW_AT_SQL, [account_id, account_id])
     now_at: dict[str, str] = {}
     for cid, name, end in now_at_rows:
-        if is_current(_day(end), today):
+        if is_current(as_date(end), today):
             now_at[cid] = name
+    seats = current_seats((Seat(r[0], r[1], as_date(r[15]), as_date(r[16])) for r in found), today)
     cards: list[StakeholderCard] = []
     left: list[LeftCard] = []
-    seen: set[str] = set()
-    for r in rows:
+    for r in found:
         (pid, cid, fam, mid, giv, order, title, dept, role, stance, infl, strength) = r[:12]
-        colleague_id, colleague_name, boss, start, end = r[12:]
+        colleague_id, colleague_name, boss, start, end = r[12:17]
         name = _name(fam, mid, giv, order)
-        end_day = _day(end)
+        end_day = as_date(end)
         if is_current(end_day, today):
-            if cid in seen:  # two seats at one account: the map shows the newest
+            if seats.get(cid) != pid:  # another current seat here stands for them
                 continue
-            seen.add(cid)
+            boss_name = _name(*r[17:21]) if boss and r[20] is not None else ""
             cards.append(
                 StakeholderCard(
                     pid,
@@ -184,17 +179,18 @@ def stakeholder_map(
                     colleague_id,
                     colleague_name or "",
                     boss,
+                    boss_name,
                     met.get(cid),
-                    _day(start),
+                    as_date(start),
                     end_day,
                 )
             )
         elif end_day is not None and left_recently(end_day, today):
             left.append(LeftCard(pid, cid, name, title or "", role, end_day, now_at.get(cid, "")))
-    left = [c for c in left if c.contact_id not in seen]  # still here in another seat
+    left = [c for c in left if c.contact_id not in seats]  # still here in another seat
     left.sort(key=lambda c: c.end_date, reverse=True)
     tree = build_org_tree([(c.contact_id, c.reports_to_id) for c in cards])
-    tier = str(account[1])
+    tier = str(account[0][1])
     gaps = coverage_gaps(
         [CoverageFacts(c.contact_id, c.name, c.role, c.influence, c.last_met) for c in cards],
         tier,
@@ -202,7 +198,7 @@ def stakeholder_map(
     )
     return StakeholderMap(
         account_id,
-        str(account[0]),
+        str(account[0][0]),
         tier,
         cadence_days(tier),
         tuple(cards),
@@ -232,21 +228,19 @@ def _current_people(
     uow: UnitOfWork, account_id: str, today: date
 ) -> tuple[dict[str, str | None], dict[str, str]]:
     """Reports-to of every current stakeholder of the account, and their names."""
-    rows = (
-        uow.session.connection()
-        .exec_driver_sql(
-            "SELECT p.contact_id, p.reports_to_id, p.end_date, c.family_name, c.middle_name,"
-            " c.given_name, c.name_order FROM positions p JOIN contacts c ON c.id = p.contact_id"
-            " WHERE p.account_id = ? AND p.deleted_at IS NULL AND c.deleted_at IS NULL"
-            " ORDER BY p.start_date DESC",
-            (account_id,),
-        )
-        .all()
+    found = rows(
+        uow.session,
+        "SELECT p.id, p.contact_id, p.start_date, p.end_date, p.reports_to_id, c.family_name,"
+        " c.middle_name, c.given_name, c.name_order FROM positions p"
+        " JOIN contacts c ON c.id = p.contact_id"
+        " WHERE p.account_id = ? AND p.deleted_at IS NULL AND c.deleted_at IS NULL",
+        [account_id],
     )
+    seats = current_seats((Seat(r[0], r[1], as_date(r[2]), as_date(r[3])) for r in found), today)
     reports_to: dict[str, str | None] = {}
     names: dict[str, str] = {}
-    for cid, boss, end, fam, mid, giv, order in rows:
-        if is_current(_day(end), today) and cid not in reports_to:
+    for pid, cid, _start, _end, boss, fam, mid, giv, order in found:
+        if seats.get(cid) == pid:
             reports_to[cid] = boss
             names[cid] = _name(fam, mid, giv, order)
     return reports_to, names
@@ -285,17 +279,52 @@ def set_reports_to(
         return uow.commit()
 
 
+def _stored_edit(position: Mapping[str, Any]) -> StakeholderEdit:
+    return StakeholderEdit(
+        title=position["title"] or "",
+        department=position["department"] or "",
+        stakeholder_role=position["stakeholder_role"],
+        influence=int(position["influence"]),
+        stance=position["stance"],
+        strength=int(position["strength"]),
+        colleague_id=position["colleague_id"],
+        reports_to_id=position["reports_to_id"],
+        end_date=as_date(position["end_date"]),
+    )
+
+
 def update_stakeholder(
-    store: Store, position_id: str, edit: StakeholderEdit, today: date | None = None
+    store: Store,
+    position_id: str,
+    edit: StakeholderEdit,
+    today: date | None = None,
+    *,
+    before: StakeholderEdit | None = None,
 ) -> Saved:
-    """Edit a position's stakeholder fields, reports-to (checked) and end date, at once."""
+    """Edit a position's stakeholder fields, reports-to (checked) and end date, at once.
+
+    With `before` (what the dialog showed when it opened), only the fields the user changed
+    are written: the others keep what is stored now, which another device may have changed
+    meanwhile (sync merges field by field), and a boss who has left since is not cleared or
+    re-checked just because the title was edited.
+    """
     today = today or date.today()
     with store.unit() as uow:
         position = _position(uow, position_id)
+        if before is not None:
+            stored = _stored_edit(position)
+            edit = replace(
+                stored,
+                **{
+                    f.name: getattr(edit, f.name)
+                    for f in fields(StakeholderEdit)
+                    if getattr(edit, f.name) != getattr(before, f.name)
+                },
+            )
         errors: list[FieldError] = []
         values: dict[str, object] = {}
         try:
-            values = clean_stakeholder(edit, _day(position["start_date"]))
+            values = clean_stakeholder(edit, as_date(position["start_date"]))
         except ValidationError as exc:
             errors.extend(exc.errors)
         try:
@@ -316,7 +345,7 @@ def end_position(store: Store, position_id: str, on: date | None = None) -> Chan
     on = on or date.today()
     with store.unit() as uow:
         position = _position(uow, position_id)
-        start = _day(position["start_date"])
+        start = as_date(position["start_date"])
         if start is not None and on < start:
             raise ValidationError.single(
                 "end_date",
@@ -379,7 +408,7 @@ def move_to_account(
                 "account_id", "stakeholder.account_archived", "The new account is archived"
             )
         for pid in uow.ids_where("positions", contact_id=contact_id, account_id=new.account_id):
-            if is_current(_day(uow.values("positions", pid)["end_date"]), today):
+            if is_current(as_date(uow.values("positions", pid)["end_date"]), today):
                 raise ValidationError.single(
                     "account_id",
                     "stakeholder.already_there",
@@ -389,7 +418,7 @@ def move_to_account(
             old = _position(uow, end_position_id)
             if old["contact_id"] != contact_id:
                 raise ValueError("the position to end belongs to someone else")
-            if old["end_date"] is None or old["end_date"] > start:
+            if is_current(as_date(old["end_date"]), start):
                 uow.update("positions", end_position_id, {"end_date": start})
         values.pop("end_date")
         new_id = uow.insert(

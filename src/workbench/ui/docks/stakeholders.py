@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -32,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from workbench.domain.changes import ChangeSet
 from workbench.domain.errors import ValidationError
-from workbench.domain.stakeholders import OrgTree, would_cycle
+from workbench.domain.stakeholders import Gap, OrgTree, would_cycle
 from workbench.services.stakeholders import StakeholderCard, StakeholderMap
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
@@ -138,6 +139,12 @@ class StakeholderMapPanel(Panel):
         self.gap_banner.setObjectName("stakeholders.gaps")
         self.gap_banner.setWordWrap(True)
         self.gap_banner.setTextFormat(Qt.TextFormat.RichText)
+        self.gap_banner.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.gap_banner.setOpenExternalLinks(False)
+        self.gap_banner.linkActivated.connect(self._gap_clicked)
         body.addWidget(self.gap_banner)
         self.notice = QLabel()
         self.notice.setObjectName("stakeholders.notice")
@@ -296,7 +303,7 @@ class StakeholderMapPanel(Panel):
             )
             return
         shown = m.gaps[:5]
-        items = "".join(f"<li>{html.escape(tr(g.message, **g.params))}</li>" for g in shown)
+        items = "".join(f"<li>{self._gap_line(g)}</li>" for g in shown)
         more = len(m.gaps) - len(shown)
         extra = (
             f"<div style='color:{GREY}'>{html.escape(tr('and {n} more gaps', n=more))}</div>"
@@ -311,6 +318,20 @@ class StakeholderMapPanel(Panel):
             "background: rgba(239,143,0,0.12); border-left: 4px solid #ef8f00; padding: 5px 8px;"
         )
 
+    def _gap_line(self, gap: Gap) -> str:
+        """A gap about one person is a link to their card (text colour, underlined)."""
+        text = html.escape(tr(gap.message, **gap.params))
+        if not gap.contact_id:
+            return text
+        href = html.escape(f"card:{gap.contact_id}", quote=True)
+        colour = self.palette().color(QPalette.ColorRole.WindowText).name()
+        return f"<a href='{href}' style='color: {colour}'>{text}</a>"
+
+    def _gap_clicked(self, link: str) -> None:
+        """Select and centre the card a gap line is about."""
+        if link.startswith("card:"):
+            self.view.select_card(link.removeprefix("card:"))
+
     def _show_left(self, m: StakeholderMap) -> None:
         if not m.left:
             self.left_label.hide()
@@ -318,7 +339,7 @@ class StakeholderMapPanel(Panel):
         parts = []
         for c in m.left:
             bits = [c.title] if c.title else []
-            bits.append(tr("ended {n} days ago", n=(m.today - c.end_date).days))
+            bits.append(tr("left {n} days ago", n=(m.today - c.end_date).days))
             if c.now_at:
                 bits.append(tr("now at {account}", account=c.now_at))
             parts.append(f"<b>{html.escape(c.name)}</b> ({html.escape(', '.join(bits))})")
@@ -431,4 +452,14 @@ class StakeholderMapPanel(Panel):
         clear.setEnabled(card.reports_to_id is not None)
         menu.addSeparator()
         menu.addAction(tr("Left this position today"), lambda: self.end_position(contact_id))
+        menu.addAction(tr("Moved to another account…"), lambda: self.move_contact(contact_id))
         menu.popup(where)
+
+    def move_contact(self, contact_id: str) -> None:
+        """The person took a position at another account (see MoveDialog); undo reverts both."""
+        from workbench.ui.dialogs.stakeholder_dialog import MoveDialog
+
+        card = self._card(contact_id)
+        if card is None or self.map is None:
+            return
+        MoveDialog(self.ctx, card, self.map.account_id, self).open()

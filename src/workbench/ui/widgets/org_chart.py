@@ -524,6 +524,17 @@ class OrgChartView(QGraphicsView):
                 return item.contact_id
         return None
 
+    def select_card(self, contact_id: str) -> bool:
+        """Select this person's card alone, scroll it to the middle and focus the chart."""
+        card = self.card(contact_id)
+        if card is None:
+            return False
+        self.chart.clearSelection()
+        card.setSelected(True)
+        self.centerOn(card)
+        self.setFocus()
+        return True
+
     # -- zoom ------------------------------------------------------------------------------------
     def zoom(self) -> float:
         return float(self.transform().m11())
