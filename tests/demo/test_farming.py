@@ -15,6 +15,7 @@ import pytest
 
 from workbench.demo.generator import generate
 from workbench.domain.leads import tax_key
+from workbench.domain.pipeline import STAGE_PROBABILITY
 from workbench.domain.taxcode import validate_tax_code
 
 TODAY = date(2025, 6, 2)
@@ -221,6 +222,15 @@ def test_converted_leads_point_at_their_account_person_and_opportunity(
             contact_id,
             account_id,
         )
+
+
+def test_lead_opportunities_have_their_stage_probability(db: sqlite3.Connection) -> None:
+    rows = db.execute(
+        "SELECT o.stage, o.probability FROM opportunities o JOIN leads l ON l.opportunity_id = o.id"
+    ).fetchall()
+    assert {stage for stage, _ in rows} >= {"qualify", "develop"}
+    for stage, probability in rows:
+        assert probability == STAGE_PROBABILITY[stage], stage
 
 
 def test_new_tables_are_deterministic(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime
 
 import pytest
 from hypothesis import given
@@ -13,12 +14,17 @@ from workbench.domain.leads import (
     AccountCandidate,
     ContactCandidate,
     LeadDraft,
+    LeadRow,
     check_convertible,
     check_transition,
     clean_lead,
+    estimate_totals,
     match_account,
     match_contact,
+    name_conflict,
+    person_account,
     person_parts,
+    tax_conflict,
 )
 
 MST = "0100109106"
@@ -200,3 +206,107 @@ def test_given_names_split_into_middle_and_given() -> None:
     assert person_parts("Nguyễn", "Văn An") == ("Nguyễn", "Văn", "An")
     assert person_parts("Nguyễn", "Thị Ngọc Ánh") == ("Nguyễn", "Thị Ngọc", "Ánh")
     assert person_parts("", "Sarah") == ("", "", "Sarah")
+
+
+# -- a same name with another company's tax code ------------------------------------------------
+SAME_NAME = [
+    AccountCandidate("x1", "Công ty TNHH Minh Long", "0312345675"),
+    AccountCandidate("x2", "Công ty TNHH Phú Gia", ""),
+    AccountCandidate("x3", "Ngân hàng Bắc Á", "0100109106-002"),
+]
+
+
+def test_a_name_match_is_refused_when_the_tax_codes_say_two_companies() -> None:
+    assert match_account("Công ty TNHH Minh Long", MST, SAME_NAME) is None
+    conflict = name_conflict("cong ty tnhh minh long", MST, SAME_NAME)
+    assert conflict is not None and conflict.id == "x1"
+    # Without a tax code on either side, the name still decides.
+    found = match_account("Công ty TNHH Minh Long", "", SAME_NAME)
+    assert found is not None and (found.id, found.reason) == ("x1", "name")
+    assert name_conflict("Công ty TNHH Minh Long", "", SAME_NAME) is None
+    found = match_account("Công ty TNHH Phú Gia", MST, SAME_NAME)
+    assert found is not None and found.id == "x2"
+
+
+def test_a_head_office_code_is_no_conflict_with_its_branch() -> None:
+    assert not tax_conflict(MST, "0100109106-002")
+    assert tax_conflict("0312345675", "0100109106-002")
+    found = match_account("Ngân hàng Bắc Á", MST, SAME_NAME)
+    assert found is not None and (found.id, found.reason) == ("x3", "name")
+
+
+# -- a person alone ----------------------------------------------------------------------------
+KNOWN = [
+    ContactCandidate("p1", "Trần Lan", "lan@abc.vn", ("+842838123456", ""), ("a1",), "Trần"),
+    ContactCandidate(
+        "p2", "Lê Hoa", "hoa@xyz.vn", ("", "+84912345678"), ("a2", "a3"), "Lê", "+84912345678"
+    ),
+    ContactCandidate("p3", "Phạm Minh", "minh@home.vn", (), (), "Phạm"),
+]
+
+
+def test_a_person_alone_goes_to_the_account_where_that_person_works() -> None:
+    found = person_account("LAN@abc.vn", "", "trần", KNOWN)
+    assert found is not None and (found[0].id, found[1]) == ("p1", "a1")
+    by_mobile = person_account("", "0912 345 678", "Lê", KNOWN)
+    assert by_mobile is not None and (by_mobile[0].id, by_mobile[1]) == ("p2", "a2")
+
+
+def test_a_person_alone_needs_the_family_name_and_a_personal_channel() -> None:
+    assert person_account("lan@abc.vn", "", "Nguyễn", KNOWN) is None  # another family
+    assert person_account("lan@abc.vn", "", "", KNOWN) is None  # no family named
+    assert person_account("", "028 3812 3456", "Trần", KNOWN) is None  # a desk phone
+    assert person_account("minh@home.vn", "", "Phạm", KNOWN) is None  # works nowhere
+
+
+# -- estimates per currency --------------------------------------------------------------------
+def _row(estimate: int, currency: str) -> LeadRow:
+    return LeadRow(
+        id="l",
+        company="X",
+        tax_code="",
+        person_family="",
+        person_given="",
+        title="",
+        email="",
+        phone="",
+        source="web",
+        status="new",
+        interest="",
+        estimate_minor=estimate,
+        currency=currency,
+        notes="",
+        owner_id=None,
+        owner_name="",
+        account_id=None,
+        account_name="",
+        contact_id=None,
+        opportunity_id=None,
+        converted_on=None,
+        created_at=datetime(2025, 6, 2),
+    )
+
+
+def test_estimates_are_summed_per_currency_never_across() -> None:
+    rows = [_row(100, "USD"), _row(5_000, "VND"), _row(7_000, "VND"), _row(0, "EUR")]
+    assert estimate_totals(rows) == [("VND", 12_000), ("USD", 100)]
+    assert estimate_totals([]) == []
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**12), st.sampled_from(["VND", "USD", "EUR", "JPY"]))))
+def test_each_currency_total_is_the_sum_of_its_own_leads(pairs: list[tuple[int, str]]) -> None:
+    totals = estimate_totals([_row(m, c) for m, c in pairs])
+    assert len({c for c, _ in totals}) == len(totals)
+    for currency, total in totals:
+        assert total == sum(m for m, c in pairs if c == currency) > 0
+    assert {c for c, _ in totals} == {c for m, c in pairs if m}
+
+
+def test_a_refused_move_names_the_stored_statuses_for_the_ui_to_label() -> None:
+    with pytest.raises(ValidationError) as exc:
+        check_transition("disqualified", "qualified")
+    error = exc.value.errors[0]
+    assert (error.code, error.params) == (
+        "lead.transition",
+        {"before": "disqualified", "after": "qualified"},
+    )

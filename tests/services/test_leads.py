@@ -10,6 +10,7 @@ import pytest
 from workbench.domain.drafts import AccountDraft, ContactDraft, PositionDraft
 from workbench.domain.errors import ValidationError
 from workbench.domain.leads import LeadDraft
+from workbench.domain.pipeline import STAGE_PROBABILITY
 from workbench.services import accounts, contacts, leads
 from workbench.services.undo import undo
 from workbench.storage.store import Store
@@ -230,3 +231,86 @@ def test_a_new_account_can_be_forced_and_another_chosen(store: Store, user_id: s
     second = _lead(store, user_id, email="b@saomai.vn", phone="")
     made = leads.convert(store, second, leads.ConvertOptions(new_account=True))
     assert made.account_created and made.account_id not in (existing, other)
+
+
+def test_a_same_named_account_with_another_tax_code_is_not_linked(
+    store: Store, user_id: str
+) -> None:
+    other = accounts.create_account(
+        store, AccountDraft(name="Công ty Cổ phần Sao Mai", tax_code="0312345673")
+    ).id
+    lead_id = _lead(store, user_id)  # same name, tax code MST
+    preview = leads.preview_conversion(store, lead_id)
+    assert preview.account is None
+    assert preview.name_conflict is not None and preview.name_conflict.id == other
+    done = leads.convert(store, lead_id)
+    assert done.account_created and done.account_id != other
+    assert _count(store, "accounts") == 2
+
+
+def test_a_new_contact_can_be_forced(store: Store, user_id: str) -> None:
+    existing = accounts.create_account(store, AccountDraft(name="Sao Mai", tax_code=MST)).id
+    person = contacts.create_contact(
+        store,
+        ContactDraft(
+            family_name="Nguyễn",
+            given_name="An",
+            email="an.nguyen@saomai.vn",
+            position=PositionDraft(account_id=existing),
+        ),
+    ).id
+    lead_id = _lead(store, user_id)
+    options = leads.ConvertOptions(new_contact=True)
+    preview = leads.preview_conversion(store, lead_id, options)
+    assert preview.contact is None and preview.contact_name == "Nguyễn Văn An"
+    done = leads.convert(store, lead_id, options)
+    assert done.account_id == existing and done.contact_created and done.contact_id != person
+    assert _count(store, "contacts") == 2
+
+
+def _person_only(store: Store, user_id: str) -> tuple[str, str, str]:
+    """A known person working at a client, and a lead naming only that person."""
+    client = accounts.create_account(store, AccountDraft(name="Ngân hàng Đông Á")).id
+    person = contacts.create_contact(
+        store,
+        ContactDraft(
+            family_name="Nguyễn",
+            given_name="An",
+            mobile="0912345678",
+            position=PositionDraft(account_id=client, title="Giám đốc"),
+        ),
+    ).id
+    lead_id = _lead(store, user_id, company="", tax_code="", email="")
+    return client, person, lead_id
+
+
+def test_a_person_alone_is_linked_to_where_that_person_works(store: Store, user_id: str) -> None:
+    client, person, lead_id = _person_only(store, user_id)
+    preview = leads.preview_conversion(store, lead_id)
+    assert preview.account is not None
+    assert (preview.account.id, preview.account.reason) == (client, "person")
+    assert preview.contact is not None and preview.contact.id == person
+    assert not preview.needs_position
+    done = leads.convert(store, lead_id)
+    assert (done.account_id, done.contact_id) == (client, person)
+    assert not done.account_created
+    assert _count(store, "accounts") == 1 and _count(store, "positions") == 1
+    assert _count(store, "accounts", "kind = 'household'") == 0
+
+
+def test_a_person_alone_can_still_get_a_household_account(store: Store, user_id: str) -> None:
+    client, _person, lead_id = _person_only(store, user_id)
+    done = leads.convert(store, lead_id, leads.ConvertOptions(new_account=True))
+    assert done.account_created and done.account_id != client
+    assert _count(store, "accounts", "kind = 'household'") == 1
+
+
+def test_the_first_opportunity_has_the_qualify_stage_probability(
+    store: Store, user_id: str
+) -> None:
+    done = leads.convert(store, _lead(store, user_id))
+    with sqlite3.connect(store.path) as db:
+        (probability,) = db.execute(
+            "SELECT probability FROM opportunities WHERE id = ?", (done.opportunity_id,)
+        ).fetchone()
+    assert probability == STAGE_PROBABILITY["qualify"]

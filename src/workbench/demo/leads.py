@@ -21,6 +21,7 @@ from workbench.demo.details import minor_from_vnd, mst10, slug, unique, vn_mobil
 from workbench.demo.dice import Dice
 from workbench.demo.plans import COMPETITORS
 from workbench.domain.enums import LeadSource, LeadStatus, OpportunityStage
+from workbench.domain.pipeline import STAGE_PROBABILITY
 
 Row = dict[str, Any]
 S = LeadStatus
@@ -222,7 +223,7 @@ class LeadMaker:
                 "stage": stage.value,
                 "amount_minor": row["estimate_minor"],
                 "currency": "VND",
-                "probability": {"qualify": 10, "develop": 25, "won": 100}[stage.value],
+                "probability": STAGE_PROBABILITY[stage.value],
                 "close_date": close,
                 "owner_id": row["owner_id"],
                 "product_line": line,

@@ -12,9 +12,15 @@ Rules, decided here and relied on by the service and the dock:
   colleague who picks the lead up later knows what happened.
 - Matching, so converting never makes a duplicate: an account matches by tax code first
   (normalised: spaces removed, branch codes with their dash), else by its name folded (case,
-  diacritics and spacing ignored) and compared exactly. A contact matches by e-mail
-  (case-insensitive) or by phone (E.164), preferring a person already at the matched account,
-  else anyone.
+  diacritics and spacing ignored) and compared exactly. **A name match never overrides a
+  tax code**: when the lead and the same-named account both carry a tax code and they are not
+  the same enterprise (head office and branches share the first ten digits), they are two
+  companies with one name, and the lead is not linked (the preview says why). A contact
+  matches by e-mail (case-insensitive) or by phone (E.164), preferring a person already at the
+  matched account, else anyone.
+- A lead that names only a person (no company) and whose person is already known, by e-mail
+  or mobile **and** the same family name, belongs to the account where that person works now,
+  not to a new household account.
 """
 
 from __future__ import annotations
@@ -232,6 +238,11 @@ def tax_key(code: str) -> str:
         return "".join(code.split()).upper()
 
 
+def _enterprise(key: str) -> str:
+    """The enterprise part of a tax key: a branch (0100109106-001) belongs to 0100109106."""
+    return key.split("-")[0][:10]
+
+
 def name_key(name: str) -> str:
     """A company name as compared for matching: folded (case, diacritics, spacing ignored)."""
     return fold(unicodedata.normalize("NFC", name))
@@ -265,19 +276,27 @@ class ContactCandidate:
     phones: tuple[str, ...] = ()
     account_ids: tuple[str, ...] = ()  # accounts where the person holds a current position
     family: str = ""  # family name, to tell a shared switchboard or info@ address apart
+    mobile: str = ""  # the person's own mobile (a desk phone may be a shared switchboard)
 
 
 @dataclass(frozen=True)
 class Match:
     id: str
     name: str
-    reason: str  # "tax_code" | "name" | "email" | "phone"
+    reason: str  # "tax_code" | "name" | "email" | "phone" | "person" | "chosen"
+
+
+def tax_conflict(tax_code: str, other: str) -> bool:
+    """Two non-empty tax codes of different enterprises (a branch is its head office's)."""
+    a, b = tax_key(tax_code), tax_key(other)
+    return bool(a and b) and _enterprise(a) != _enterprise(b)
 
 
 def match_account(
     company: str, tax_code: str, candidates: Iterable[AccountCandidate]
 ) -> Match | None:
-    """The existing account a lead is: by tax code first, else by folded exact name."""
+    """The existing account a lead is: by tax code first, else by folded exact name, but never
+    a same-named account whose tax code says it is another company (see `name_conflict`)."""
     pool = list(candidates)
     wanted_tax = tax_key(tax_code)
     if wanted_tax:
@@ -287,8 +306,22 @@ def match_account(
     wanted_name = name_key(company)
     if wanted_name:
         for a in pool:
-            if name_key(a.name) == wanted_name:
+            if name_key(a.name) == wanted_name and not tax_conflict(tax_code, a.tax_code):
                 return Match(a.id, a.name, "name")
+    return None
+
+
+def name_conflict(
+    company: str, tax_code: str, candidates: Iterable[AccountCandidate]
+) -> AccountCandidate | None:
+    """An account with the lead's company name but another enterprise's tax code: not linked
+    to, and worth telling the user about (two companies with one name)."""
+    wanted_name = name_key(company)
+    if not wanted_name or not tax_key(tax_code):
+        return None
+    for a in candidates:
+        if name_key(a.name) == wanted_name and tax_conflict(tax_code, a.tax_code):
+            return a
     return None
 
 
@@ -326,6 +359,42 @@ def match_contact(
     found.sort(key=lambda cr: (account_id not in cr[0].account_ids, cr[1] != "email"))
     best, why = found[0]
     return Match(best.id, best.name, why)
+
+
+def person_account(
+    email: str, phone: str, family: str, candidates: Sequence[ContactCandidate]
+) -> tuple[ContactCandidate, str] | None:
+    """For a lead that names a person and no company: the known person it is and the account
+    where they work now (their first current position), or None.
+
+    Stricter than `match_contact`, because it decides the account: the e-mail or the person's
+    own mobile must match (a desk phone may be a switchboard) **and** both sides must carry the
+    same family name.
+    """
+    wanted_family = name_key(family)
+    wanted_email, wanted_phone = email_key(email), phone_key(phone)
+    if not wanted_family or not (wanted_email or wanted_phone):
+        return None
+    for c in candidates:
+        if not c.account_ids or name_key(c.family) != wanted_family:
+            continue
+        if (wanted_email and email_key(c.email) == wanted_email) or (
+            wanted_phone and phone_key(c.mobile) == wanted_phone
+        ):
+            return c, c.account_ids[0]
+    return None
+
+
+def estimate_totals(rows: Iterable[LeadRow]) -> list[tuple[str, int]]:
+    """The estimates summed per currency (never across currencies), the currency with the most
+    leads first, then by code; currencies whose estimates are all zero are left out."""
+    totals: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    for r in rows:
+        if r.estimate_minor:
+            totals[r.currency] = totals.get(r.currency, 0) + r.estimate_minor
+            counts[r.currency] = counts.get(r.currency, 0) + 1
+    return sorted(totals.items(), key=lambda ct: (-counts[ct[0]], ct[0]))
 
 
 def person_parts(family: str, given: str) -> tuple[str, str, str]:

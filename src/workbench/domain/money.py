@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
@@ -54,6 +55,10 @@ CURRENCY_EXPONENTS: dict[str, int] = {
     "JOD": 3,
     "TND": 3,
 }
+
+#: The currencies offered first wherever an amount is typed (leads, opportunities): the đồng,
+#: then those Vietnamese clients most often quote or invoice in.
+COMMON_CURRENCIES: tuple[str, ...] = ("VND", "USD", "EUR", "JPY", "SGD")
 
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 
@@ -259,3 +264,13 @@ def parse_money(text: str, currency: str, locale: str, field: str = "amount") ->
             places=str(exponent),
         )
     return money
+
+
+def sum_by_currency(*parts: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    """Amounts summed per currency, never across: ((currency, minor units), ...), sorted by
+    currency, without zero sums."""
+    total: dict[str, int] = {}
+    for part in parts:
+        for currency, minor in part:
+            total[currency] = total.get(currency, 0) + minor
+    return tuple(sorted((c, m) for c, m in total.items() if m))

@@ -39,13 +39,16 @@ from workbench.domain.leads import (
     clean_lead,
     match_account,
     match_contact,
+    name_conflict,
     name_key,
     opportunity_name,
+    person_account,
     person_name,
     person_parts,
     tax_key,
 )
 from workbench.domain.names import NameOrder, PersonName
+from workbench.domain.pipeline import STAGE_PROBABILITY
 from workbench.domain.text import fold
 from workbench.services.results import Saved
 from workbench.storage.store import Store, UnitOfWork
@@ -223,6 +226,7 @@ class ConvertOptions:
     owner_id: str | None = None  # owns a new account and the opportunity: the current user
     account_id: str | None = None  # link to this account instead of the matching one
     new_account: bool = False  # make a new account even when one matches
+    new_contact: bool = False  # make a new contact even when a known person matches
     opportunity_name: str = ""  # "" = "<interest> – <account>"
     close_date: date | None = None  # "" = in 90 days
     today: date | None = None
@@ -235,6 +239,8 @@ class ConversionPreview:
     lead: LeadRow
     account: Match | None  # the existing account it links to; None = a new one
     account_name: str
+    # A same-named account not linked to because its tax code is another company's.
+    name_conflict: AccountCandidate | None
     contact: Match | None  # the existing person it links to; None = a new one (or none)
     contact_name: str  # "" when the lead names no person: no contact is made
     needs_position: bool  # the linked person has no current position at that account yet
@@ -297,18 +303,33 @@ def _contact_candidates(uow: UnitOfWork, email: str, phone: str) -> list[Contact
     )
     out = []
     for c in contacts:
+        # Current positions at live accounts, the latest job first.
         accounts = tuple(
             a
-            for (a,) in session.query(Position.account_id).filter(
+            for (a,) in session.query(Position.account_id)
+            .join(Account, Account.id == Position.account_id)
+            .filter(
                 Position.contact_id == c.id,
                 Position.deleted_at.is_(None),
                 Position.end_date.is_(None),
+                Account.deleted_at.is_(None),
+            )
+            .order_by(
+                Position.start_date.is_(None),
+                Position.start_date.desc(),
+                Position.created_at.desc(),
             )
         )
         name = PersonName(c.family_name, c.middle_name, c.given_name, NameOrder(c.name_order))
         out.append(
             ContactCandidate(
-                c.id, name.display(), c.email, (c.phone, c.mobile), accounts, c.family_name
+                c.id,
+                name.display(),
+                c.email,
+                (c.phone, c.mobile),
+                accounts,
+                c.family_name,
+                c.mobile,
             )
         )
     return out
@@ -317,23 +338,33 @@ def _contact_candidates(uow: UnitOfWork, email: str, phone: str) -> list[Contact
 def _plan(uow: UnitOfWork, lead: dict[str, Any], options: ConvertOptions) -> ConversionPreview:
     company = lead["company"]
     person = person_name(lead["person_family"], lead["person_given"])
+    people = _contact_candidates(uow, lead["email"], lead["phone"])
+    conflict: AccountCandidate | None = None
+    account: Match | None = None
     if options.account_id:
         chosen = uow.values("accounts", options.account_id)
-        account: Match | None = Match(chosen["id"], chosen["name"], "chosen")
-    elif options.new_account:
-        account = None
-    else:
-        account = match_account(
-            company, lead["tax_code"], _account_candidates(uow, company, lead["tax_code"])
-        )
+        account = Match(chosen["id"], chosen["name"], "chosen")
+    elif not options.new_account:
+        pool = _account_candidates(uow, company, lead["tax_code"])
+        account = match_account(company, lead["tax_code"], pool)
+        if account is None:
+            conflict = name_conflict(company, lead["tax_code"], pool)
+        if account is None and not company:
+            # A person alone: the account where that (known) person works, not a household.
+            found = person_account(lead["email"], lead["phone"], lead["person_family"], people)
+            if found is not None:
+                works_at = uow.values("accounts", found[1])
+                account = Match(works_at["id"], works_at["name"], "person")
     account_name = account.name if account else (company or person)
-    contact = match_contact(
-        lead["email"],
-        lead["phone"],
-        _contact_candidates(uow, lead["email"], lead["phone"]),
-        account.id if account else None,
-        lead["person_family"],
-    )
+    contact = None
+    if not options.new_contact:
+        contact = match_contact(
+            lead["email"],
+            lead["phone"],
+            people,
+            account.id if account else None,
+            lead["person_family"],
+        )
     needs_position = True
     if contact is not None and account is not None:
         needs_position = not uow.ids_where(
@@ -345,6 +376,7 @@ def _plan(uow: UnitOfWork, lead: dict[str, Any], options: ConvertOptions) -> Con
         lead=row,
         account=account,
         account_name=account_name,
+        name_conflict=conflict,
         contact=contact,
         contact_name=contact.name if contact else person,
         needs_position=needs_position,
@@ -430,7 +462,7 @@ def convert(store: Store, lead_id: str, options: ConvertOptions | None = None) -
                 "stage": OpportunityStage.QUALIFY.value,
                 "amount_minor": lead["estimate_minor"],
                 "currency": lead["currency"],
-                "probability": 10,
+                "probability": STAGE_PROBABILITY[OpportunityStage.QUALIFY.value],
                 "close_date": options.close_date or today + timedelta(days=90),
                 "owner_id": owner,
                 "product_line": lead["interest"],

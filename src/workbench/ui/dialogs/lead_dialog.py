@@ -7,6 +7,7 @@ keeps everything typed, and the save is one unit of work or nothing.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
 from workbench.domain.enums import LeadSource, LeadStatus
 from workbench.domain.errors import FieldError, ValidationError
 from workbench.domain.leads import LeadDraft, LeadRow
-from workbench.domain.money import parse_money
+from workbench.domain.money import COMMON_CURRENCIES, parse_money
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
 from workbench.ui.i18n import locale_name, tr
@@ -40,7 +41,25 @@ from workbench.ui.widgets.fields import (
 )
 from workbench.ui.widgets.form import FieldRow, Form
 
-CURRENCIES = ("VND", "USD", "EUR")
+#: Error params that hold a stored lead status; shown by their label ("Disqualified").
+_STATUS_PARAMS = ("before", "after")
+
+
+def labelled(exc: ValidationError) -> ValidationError:
+    """The same errors with stored statuses in their params replaced by their labels: the
+    domain names values ("disqualified"), the user reads labels ("Không đạt")."""
+    return ValidationError(
+        dataclasses.replace(
+            e,
+            params={
+                k: fmt.label(v, "lead_status") if k in _STATUS_PARAMS else v
+                for k, v in e.params.items()
+            },
+        )
+        if e.code.startswith("lead.")
+        else e
+        for e in exc.errors
+    )
 
 
 def _save_work(
@@ -140,7 +159,7 @@ class LeadDialog(QDialog):
         f.add("Interested in", "interest", self.interest_combo)
         self.estimate_edit = QLineEdit()
         self.estimate_edit.setPlaceholderText(tr("e.g. 250.000.000"))
-        self.currency_combo = combo([(c, c) for c in CURRENCIES])
+        self.currency_combo = combo([(c, c) for c in COMMON_CURRENCIES])
         row = FieldRow(self.estimate_edit, "estimate_minor")
         self.estimate_edit.setObjectName("field.estimate_minor")
         self.form.rows["estimate_minor"] = row
@@ -187,6 +206,8 @@ class LeadDialog(QDialog):
         select(self.source_combo, lead.source)
         select(self.status_combo, lead.status)
         self.interest_combo.setCurrentText(lead.interest)
+        if self.currency_combo.findData(lead.currency) < 0:  # a rarer one, kept as it is
+            self.currency_combo.addItem(lead.currency, lead.currency)
         select(self.currency_combo, lead.currency)
         if lead.estimate_minor:
             self.estimate_edit.setText(fmt.money(lead.estimate_minor, lead.currency))
@@ -251,7 +272,7 @@ class LeadDialog(QDialog):
         self._saving = False
         self.save_button.setEnabled(True)
         if isinstance(exc, ValidationError):
-            stray = self.form.show_errors(exc)
+            stray = self.form.show_errors(labelled(exc))
             if stray:
                 self._show_banner("\n".join(stray))
         else:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from workbench.domain.changes import ChangeSet
 from workbench.domain.enums import LeadStatus
-from workbench.domain.leads import CONVERTIBLE, LeadRow
+from workbench.domain.leads import CONVERTIBLE, LeadRow, estimate_totals
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
 from workbench.ui.i18n import tr
@@ -90,6 +90,17 @@ def _tooltip(row: LeadRow) -> str:
     if row.notes:
         parts += ["", row.notes]
     return "\n".join(p for p in parts if p is not None).strip()
+
+
+def count_text(rows: list[LeadRow]) -> str:
+    """ "12 leads · 3.450.000.000 ₫, US$85,000.00 estimated": one total per currency, since
+    đồng and dollars do not add up."""
+    text = tr("{n} leads", n=len(rows))
+    totals = estimate_totals(rows)
+    if totals:
+        amounts = ", ".join(fmt.money(minor, currency) for currency, minor in totals)
+        text = tr("{n} leads · {amount} estimated", n=len(rows), amount=amounts)
+    return text
 
 
 def _status(row: LeadRow) -> str:
@@ -253,11 +264,7 @@ class LeadsPanel(Panel):
 
     def _show_state(self) -> None:
         n = len(self.rows)
-        total = sum(r.estimate_minor for r in self.rows if r.currency == "VND")
-        text = tr("{n} leads", n=n)
-        if total:
-            text = tr("{n} leads · {amount} estimated", n=n, amount=fmt.money(total, "VND"))
-        self.count_label.setText(text)
+        self.count_label.setText(count_text(self.rows))
         filtered = bool(self.filter_edit.text().strip()) or self.owner_combo.currentData()
         if n == 0 and not filtered and self.status_combo.currentData() in (OPEN, ""):
             self.empty_label.setText(
