@@ -120,3 +120,20 @@ def test_closed_stages_fix_the_probability() -> None:
         OpportunityDraft(account_id="a", name="  Cloud   backup ", stage="won", probability=30)
     )
     assert values["probability"] == 100 and values["name"] == "Cloud backup"
+
+
+def test_deal_name_is_what_then_the_account() -> None:
+    from workbench.domain.pipeline import RenewalSuggestion, deal_name
+
+    assert deal_name("Security", "Công ty ABC") == "Security – Công ty ABC"
+    assert deal_name("  Cloud   VPS ", "ABC") == "Cloud VPS – ABC"
+    assert deal_name("", "ABC") == "ABC"
+    s = RenewalSuggestion("a", "ABC", "h", "Cloud VPS", "Cloud", TODAY, 1, "VND")
+    assert s.name == deal_name("Cloud VPS", "ABC")
+
+
+def test_sum_by_currency_never_adds_across_currencies() -> None:
+    from workbench.domain.money import sum_by_currency
+
+    assert sum_by_currency([("VND", 5), ("USD", 2)], [("VND", -5), ("USD", 3)]) == (("USD", 5),)
+    assert sum_by_currency() == ()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -130,3 +130,38 @@ def test_totals_equal_the_sum_of_the_cells(
     assert grid.total.held == add_amounts((c, v) for _, _, v, c in held)
     open_deals = [(c, v) for _, _, v, c, s in deals if s not in ("won", "lost")]
     assert grid.total.pipeline == add_amounts(open_deals)
+
+
+def test_grid_lines_keep_the_catalogue_order_then_data_lines_once() -> None:
+    from workbench.domain.whitespace import grid_lines
+
+    # "Cloud" is in the catalogue and held; "Legacy" (retired) is held and in a deal: once each.
+    # The old `held | deals - catalogue` repeated a held catalogue line.
+    lines = grid_lines(["Cloud", "Payments", ""], ["Cloud", "Legacy", "Legacy", "", "Payments"])
+    assert lines == ("Cloud", "Payments", "Legacy")
+
+
+@given(
+    st.lists(st.sampled_from(["A", "B", "C", ""]), max_size=6),
+    st.lists(st.sampled_from(["A", "B", "D", "E", ""]), max_size=10),
+)
+def test_grid_lines_have_no_repeats_and_cover_everything(
+    catalogue: list[str], data: list[str]
+) -> None:
+    from workbench.domain.whitespace import grid_lines
+
+    lines = grid_lines(catalogue, data)
+    assert len(lines) == len(set(lines)) and "" not in lines
+    assert set(lines) == {x for x in [*catalogue, *data] if x}
+
+
+def test_renewal_days_only_within_the_window() -> None:
+    from workbench.domain.whitespace import renewal_days
+
+    today = date(2026, 3, 12)
+    assert renewal_days(None, today, 120) is None
+    assert renewal_days(date(2026, 3, 22), today, 120) == 10
+    assert renewal_days(today, today, 120) == 0
+    assert renewal_days(date(2026, 3, 10), today, 120) == -2  # past: flagged too
+    assert renewal_days(today + timedelta(days=121), today, 120) is None
+    assert renewal_days(today + timedelta(days=120), today, 120) == 120

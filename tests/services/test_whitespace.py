@@ -147,3 +147,60 @@ def test_cross_sell_from_a_cell(store: Store) -> None:
     assert unit in saved.changes.accounts
     view = whitespace(store, ids(store)["Tập đoàn Sen Vàng"])
     assert view is not None and view.grid.cell(unit, "Payments").state == PIPELINE
+
+
+def test_a_second_cross_sell_for_one_cell_is_refused(store: Store) -> None:
+    a = ids(store)
+    unit = a["Sen Vàng Hà Nội"]
+    user = store.setting("user")
+    first = create_cross_sell(store, unit, "Payments", user)
+    with pytest.raises(ValidationError) as refused:
+        create_cross_sell(store, unit, " Payments ", user)
+    (error,) = refused.value.errors
+    assert error.code == "whitespace.cross_sell_exists"
+    assert "Payments – Sen Vàng Hà Nội" in error.render() and "Sen Vàng Hà Nội" in error.render()
+    made = read_rows(
+        store,
+        "SELECT COUNT(*) FROM opportunities WHERE kind = 'cross_sell' AND account_id = ?",
+        (unit,),
+    )
+    assert made == [(1,)]
+    # Other cells, and the same cell once the first deal is closed, are fine.
+    create_cross_sell(store, a["Sen Vàng Sài Gòn"], "Payments", user)
+    create_cross_sell(store, unit, "Security", user)
+    with store.unit() as u:
+        u.update("opportunities", first.id, {"stage": "lost", "probability": 0})
+        u.commit()
+    again = create_cross_sell(store, unit, "Payments", user)
+    assert again.id != first.id
+
+
+def test_the_view_carries_the_day_and_the_renewal_window(store: Store) -> None:
+    from workbench.services.opportunities import set_renewal_window
+
+    set_renewal_window(store, 45)
+    view = whitespace(store, ids(store)["Đặng Gia"], today=date(2026, 3, 12))
+    assert view is not None
+    assert (view.today, view.renewal_window) == (date(2026, 3, 12), 45)
+
+
+def test_a_retired_line_held_and_in_a_deal_is_one_column(store: Store) -> None:
+    a = ids(store)
+    with store.unit() as u:
+        old = u.insert("products", {"code": "OLD", "name": "Old", "product_line": "Legacy"})
+        u.insert("holdings", {"account_id": a["Đặng Gia"], "product_id": old})
+        u.archive("products", old)
+        u.insert(
+            "opportunities",
+            {
+                "account_id": a["Đặng Gia"],
+                "name": "x",
+                "stage": "develop",
+                "product_line": "Legacy",
+            },
+        )
+        u.insert("holdings", {"account_id": a["Đặng Gia"], "product_id": product(store, "VPS")})
+        u.commit()
+    view = whitespace(store, a["Đặng Gia"])
+    assert view is not None
+    assert view.grid.lines == ("Cloud", "Payments", "Security", "Legacy")

@@ -209,3 +209,55 @@ def test_the_table_model_passes_the_model_tester(
     panel = panel_of(window)
     loaded(qtbot, ctx, panel)
     qtmodeltester.check(panel.model)
+
+
+def test_reopening_a_won_deal_in_the_dialog_resets_its_probability(
+    app: tuple[Any, Any], qtbot: Any, demo: Path
+) -> None:
+    """Won is 100 %; back in an open stage it takes that stage's usual probability, as a move
+    on the board does, so the weighted pipeline is not inflated."""
+    from workbench.domain.pipeline import STAGE_PROBABILITY
+    from workbench.ui.dialogs.opportunity_dialog import OpportunityDialog
+    from workbench.ui.widgets.fields import select
+
+    window, ctx = app
+    store = Store(demo)
+    won = read_rows(store, "SELECT id FROM opportunities WHERE stage = 'won' LIMIT 1")
+    store.close()
+    assert won, "the demo has won deals"
+    dialog = OpportunityDialog(ctx, str(won[0][0]), window)
+    qtbot.waitUntil(lambda: dialog.ready, timeout=5000)
+    assert dialog.probability_edit.text() == "100"
+    select(dialog.stage_combo, "develop")
+    assert dialog.probability_edit.text() == str(STAGE_PROBABILITY["develop"])
+    dialog.probability_edit.setText("45")  # the user's own estimate, kept between open stages
+    select(dialog.stage_combo, "propose")
+    assert dialog.probability_edit.text() == "45"
+    select(dialog.stage_combo, "lost")
+    assert dialog.probability_edit.text() == "0"
+    dialog.reject()
+
+
+def test_the_footer_keeps_open_won_and_lost_apart(
+    app: tuple[Any, Any], qtbot: Any, demo: Path
+) -> None:
+    from workbench.ui import fmt
+
+    window, ctx = app
+    panel = panel_of(window)
+    loaded(qtbot, ctx, panel)
+    panel.open_check.setChecked(False)
+    settle(qtbot, ctx)
+    qtbot.waitUntil(lambda: any(not o.is_open for o in panel.model.rows), timeout=5000)
+    items = panel.items
+    open_pairs = [(o.currency, o.amount_minor) for o in items if o.is_open]
+    won_pairs = [(o.currency, o.amount_minor) for o in items if o.stage == "won"]
+    text = panel.totals.text()
+    assert f"open pipeline {fmt.money_by_currency(open_pairs)}" in text
+    assert f"Won {fmt.money_by_currency(won_pairs)}" in text
+    everything = fmt.money_by_currency((o.currency, o.amount_minor) for o in items)
+    assert everything not in text  # won and lost are never added to the pipeline
+    panel.open_check.setChecked(True)
+    settle(qtbot, ctx)
+    qtbot.waitUntil(lambda: all(o.is_open for o in panel.model.rows), timeout=5000)
+    assert "Won" not in panel.totals.text() and "Lost" not in panel.totals.text()

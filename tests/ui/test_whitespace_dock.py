@@ -22,6 +22,7 @@ from workbench.services.opportunities import (
 )
 from workbench.services.whitespace import whitespace
 from workbench.storage.store import Store
+from workbench.ui import fmt
 from workbench.ui.docks.whitespace import cell_lines
 
 
@@ -197,3 +198,121 @@ def test_the_grid_model_passes_the_model_tester(
     panel = panel_of(window)
     wait_loaded(qtbot, ctx, panel)
     qtmodeltester.check(panel.model)
+
+
+def test_totals_hold_only_the_account_currency(qapp: Any) -> None:
+    """A unit buying in dollars shows dollars in its cell, but the totals (which the footer
+    says leave other currencies out) show none of it."""
+    from workbench.domain.whitespace import HeldFact, Unit, build_grid
+    from workbench.services.whitespace import WhitespaceView
+    from workbench.ui.docks.whitespace import WhitespaceModel, total_money, totals_lines
+
+    grid = build_grid(
+        [Unit("u1", "Hà Nội")],
+        ["Cloud", "Security"],
+        [
+            HeldFact("u1", "Cloud", "VPS", 12_000, "USD", None),
+            HeldFact("u1", "Security", "FW", 5_000_000, "VND", None),
+        ],
+        [],
+        [],
+    )
+    model = WhitespaceModel()
+    model.set_view(WhitespaceView("u1", "Hà Nội", "VND", grid, date(2026, 3, 12), 120))
+    cell_text = model.data(model.index_of("u1", "Cloud"))
+    dollars = fmt.money(12_000, "USD")
+    assert dollars in cell_text
+    total_row = model.rowCount() - 1
+    for column in range(1, model.columnCount()):
+        text = model.data(model.index(total_row, column))
+        assert dollars not in text and "120" not in text, text
+    assert total_money(grid.columns["Cloud"].held, "VND") == "–"
+    held, _ = totals_lines(grid.total, "VND")
+    assert held == f"Held {fmt.money(5_000_000, 'VND')}"
+
+
+def test_a_held_cell_renewing_soon_or_past_is_flagged() -> None:
+    from workbench.domain.whitespace import Cell
+    from workbench.ui.docks.whitespace import DUE, ENDED, renewal_alert
+
+    today = date(2026, 3, 12)
+    soon = Cell("u", "Cloud", HELD, held=(("VND", 1),), renewal=today + timedelta(days=20))
+    later = Cell("u", "Cloud", HELD, held=(("VND", 1),), renewal=today + timedelta(days=200))
+    past = Cell("u", "Cloud", HELD, held=(("VND", 1),), renewal=today - timedelta(days=3))
+    assert cell_lines(soon, "VND", today, 120)[1] == "renews in 20 days"
+    assert renewal_alert(soon, today, 120) == (DUE, "renews in 20 days")
+    assert renewal_alert(later, today, 120) is None
+    assert cell_lines(later, "VND", today, 120)[1].startswith("renews ")
+    assert renewal_alert(past, today, 120) == (ENDED, "ended 3 days ago")
+    assert cell_lines(past, "VND", today, 120)[1] == "ended 3 days ago"
+    assert cell_lines(soon.__class__("u", "x", OPEN), "VND", today, 120) == ("+", "")
+
+
+def test_the_grid_flags_renewals_within_the_window(
+    app: tuple[Any, Any], qtbot: Any, demo: Any
+) -> None:
+    window, ctx = app
+    panel = panel_of(window)
+    wait_loaded(qtbot, ctx, panel)
+    view = panel.model.view
+    assert view.renewal_window == 120 and view.today == date.today()
+    due = [
+        c
+        for c in view.grid.cells.values()
+        if c.state == HELD and c.renewal and (c.renewal - date.today()).days <= 120
+    ]
+    assert due, "the demo group has holdings renewing within the window"
+    for cell in due:
+        text = panel.model.data(panel.model.index_of(cell.unit_id, cell.product_line))
+        assert "renews in" in text or "renews today" in text or "renews tomorrow" in text
+
+
+def test_a_second_click_while_the_cross_sell_is_made_is_ignored(
+    app: tuple[Any, Any], qtbot: Any, demo: Any
+) -> None:
+    window, ctx = app
+    panel = panel_of(window)
+    wait_loaded(qtbot, ctx, panel)
+    cell = next(c for c in panel.model.view.grid.cells.values() if c.state == OPEN)
+    panel.create_cross_sell(cell.unit_id, cell.product_line)
+    assert panel.creating(cell.unit_id, cell.product_line)
+    panel.confirm_box = None
+    index = panel.model.index_of(cell.unit_id, cell.product_line)
+    panel.table.clicked.emit(index)  # the cell still shows "+": the click asks nothing
+    assert panel.confirm_box is None
+    panel.create_cross_sell(cell.unit_id, cell.product_line)  # and makes nothing
+    settle(qtbot, ctx)
+    qtbot.waitUntil(
+        lambda: panel.model.view.grid.cell(cell.unit_id, cell.product_line).state == PIPELINE,
+        timeout=5000,
+    )
+    assert not panel.creating(cell.unit_id, cell.product_line)
+    store = Store(demo[0])
+    made = read_rows(
+        store,
+        "SELECT COUNT(*) FROM opportunities WHERE kind = 'cross_sell' AND account_id = ?"
+        " AND product_line = ? AND deleted_at IS NULL",
+        (cell.unit_id, cell.product_line),
+    )
+    store.close()
+    assert made == [(1,)]
+
+
+def test_a_refused_cross_sell_says_why_and_frees_the_cell(
+    app: tuple[Any, Any], qtbot: Any, demo: Any
+) -> None:
+    window, ctx = app
+    panel = panel_of(window)
+    wait_loaded(qtbot, ctx, panel)
+    cell = next(c for c in panel.model.view.grid.cells.values() if c.state == OPEN)
+    store = Store(demo[0])
+    from workbench.services.whitespace import create_cross_sell
+
+    create_cross_sell(store, cell.unit_id, cell.product_line, None)  # another device, say
+    store.close()
+    messages: list[str] = []
+    ctx.hub.status.connect(messages.append)
+    panel.create_cross_sell(cell.unit_id, cell.product_line)  # the grid has not redrawn yet
+    settle(qtbot, ctx)
+    qtbot.waitUntil(lambda: any("already has an open cross-sell" in m for m in messages))
+    assert not panel.creating(cell.unit_id, cell.product_line)

@@ -45,6 +45,14 @@ def stage_rank(stage: str) -> int:
     return STAGE_ORDER.index(stage) if stage in STAGE_ORDER else -1
 
 
+def deal_name(what: str, account_name: str) -> str:
+    """An opportunity's name made for the user: "Security – Công ty ABC" (a product line or a
+    product, then the account); the account alone when there is nothing to name it after.
+    Names are data, not UI text, so this is not translated."""
+    what = " ".join(what.split())
+    return f"{what} – {account_name}" if what else account_name
+
+
 def is_open(stage: str) -> bool:
     return stage in OPEN_STAGES
 
@@ -119,7 +127,7 @@ class RenewalSuggestion:
     @property
     def name(self) -> str:
         """The opportunity name the suggestion becomes (names are data, not UI text)."""
-        return f"{self.product_name} – {self.account_name}"
+        return deal_name(self.product_name, self.account_name)
 
 
 def renewal_suggestions(

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from workbench.domain.money import sum_by_currency
 from workbench.domain.pipeline import is_open, most_advanced
 
 HELD = "held"
@@ -38,19 +39,31 @@ STATES = (HELD, PIPELINE, LOST, NOT_RELEVANT, OPEN)
 Amounts = tuple[tuple[str, int], ...]
 
 
-def add_amounts(*parts: Iterable[tuple[str, int]]) -> Amounts:
-    """The per-currency sum of any number of amount lists."""
-    total: dict[str, int] = {}
-    for part in parts:
-        for currency, minor in part:
-            total[currency] = total.get(currency, 0) + minor
-    return tuple(sorted((c, m) for c, m in total.items() if m))
+#: The per-currency sum of any number of amount lists (one shared rule, in domain.money).
+add_amounts = sum_by_currency
 
 
 def split_amounts(amounts: Amounts, currency: str) -> tuple[int, Amounts]:
     """The amount in `currency` (0 if none) and the other currencies apart."""
     main = sum(m for c, m in amounts if c == currency)
     return main, tuple((c, m) for c, m in amounts if c != currency)
+
+
+def grid_lines(catalogue: Iterable[str], data_lines: Iterable[str]) -> tuple[str, ...]:
+    """The grid's columns: the catalogue's product lines in its order, then lines that only
+    appear in data (a line since retired from the catalogue), sorted; no blanks, no repeats."""
+    known = tuple(dict.fromkeys(x for x in catalogue if x))
+    extra = sorted({x for x in data_lines if x} - set(known))
+    return (*known, *extra)
+
+
+def renewal_days(renewal: date | None, today: date, window_days: int) -> int | None:
+    """Days from `today` to a held cell's renewal when it falls within the renewal window
+    (negative once past), else None: the cell to flag before the renewal is missed."""
+    if renewal is None:
+        return None
+    days = (renewal - today).days
+    return days if days <= window_days else None
 
 
 # -- what goes in ------------------------------------------------------------------------------

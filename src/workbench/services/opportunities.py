@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from workbench.domain.changes import ChangeSet
@@ -31,36 +31,17 @@ from workbench.domain.pipeline import (
 )
 from workbench.domain.text import fold
 from workbench.services.results import Saved
+from workbench.storage.sql import Row, as_date, marks, rows
 from workbench.storage.store import Store, UnitOfWork
 
 WINDOW_SETTING = "renewal_window_days"
 
 
 # -- plain SQL over storage's session ----------------------------------------------------------
-def rows(session: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    """Run one read statement on the session's connection (the unit's own transaction)."""
-    result = session.connection().exec_driver_sql(sql, tuple(params))
-    return [tuple(r) for r in result.fetchall()]
-
-
-def read_rows(store: Store, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+def read_rows(store: Store, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    """`storage.sql.rows` in a read transaction of its own (one statement, one read)."""
     with store.read() as q:
         return rows(q.session, sql, params)
-
-
-def as_date(value: Any) -> date | None:
-    """A date column as read by the driver: ISO text (or already a date)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
-def marks(n: int) -> str:
-    return ", ".join("?" * n)
 
 
 # -- reading -----------------------------------------------------------------------------------

@@ -17,10 +17,25 @@ from typing import Any
 from workbench.domain.changes import ChangeSet
 from workbench.domain.enums import WhitespaceStatus
 from workbench.domain.errors import FieldError, ValidationError
-from workbench.domain.pipeline import STAGE_PROBABILITY, OpportunityDraft
-from workbench.domain.whitespace import DealFact, Grid, HeldFact, MarkFact, Unit, build_grid
-from workbench.services.opportunities import as_date, create_opportunity, marks, read_rows, rows
+from workbench.domain.pipeline import (
+    OPEN_STAGES,
+    STAGE_PROBABILITY,
+    OpportunityDraft,
+    clean_opportunity,
+    deal_name,
+)
+from workbench.domain.whitespace import (
+    DealFact,
+    Grid,
+    HeldFact,
+    MarkFact,
+    Unit,
+    build_grid,
+    grid_lines,
+)
+from workbench.services.opportunities import read_rows, renewal_window
 from workbench.services.results import Saved
+from workbench.storage.sql import as_date, marks, rows
 from workbench.storage.store import Store
 
 CROSS_SELL_DAYS = 90  # a cross-sell made from a cell is expected to close in a quarter
@@ -32,6 +47,8 @@ class WhitespaceView:
     account_name: str
     currency: str
     grid: Grid
+    today: date = date.min  # the day the grid was read for (held = running on that day)
+    renewal_window: int = 0  # days: a held cell renewing this soon is flagged
 
     def unit_name(self, unit_id: str) -> str:
         return next((u.name for u in self.grid.units if u.id == unit_id), "")
@@ -56,7 +73,7 @@ def whitespace(store: Store, account_id: str, today: date | None = None) -> Whit
     children = [Unit(r[0], r[1]) for r in accounts if r[0] != account_id]
     ids = [account_id, *(u.id for u in children)]
     q = marks(len(ids))
-    lines = [
+    catalogue = [
         r[0]
         for r in read_rows(
             store,
@@ -97,11 +114,9 @@ def whitespace(store: Store, account_id: str, today: date | None = None) -> Whit
         )
     ]
     # Lines that only appear in data (a product line since retired) still get a column.
-    extra = sorted(
-        {h.product_line for h in held}
-        | {d.product_line for d in deals if d.product_line} - set(lines)
+    lines = grid_lines(
+        catalogue, [*(h.product_line for h in held), *(d.product_line for d in deals)]
     )
-    lines.extend(x for x in extra if x)
     units = children or [Unit(account_id, top[1])]
     if children and (
         any(h.unit_id == account_id for h in held)
@@ -110,7 +125,7 @@ def whitespace(store: Store, account_id: str, today: date | None = None) -> Whit
     ):
         units = [Unit(account_id, top[1]), *children]
     grid = build_grid(units, lines, held, deals, user_marks)
-    return WhitespaceView(account_id, top[1], top[2] or "VND", grid)
+    return WhitespaceView(account_id, top[1], top[2] or "VND", grid, today, renewal_window(store))
 
 
 def _cell_marks(session: Any, unit_id: str, product_line: str) -> list[str]:
@@ -185,29 +200,52 @@ def create_cross_sell(
     today: date | None = None,
 ) -> Saved:
     """A cross-sell opportunity for one cell: at the unit, for the line, owned by the user,
-    in qualify at 10 %, closing in 90 days, in the unit's currency. Returns its id."""
-    found = read_rows(
-        store,
-        "SELECT name, currency FROM accounts WHERE id = ? AND deleted_at IS NULL",
-        (unit_id,),
-    )
-    if not found:
-        raise ValidationError.single(
-            "account_id", "opportunity.account_required", "Pick an account"
+    in qualify at 10 %, closing in 90 days, in the unit's currency. Returns its id.
+
+    Refused when the unit already has an open cross-sell for the line (a second click on the
+    same "+" before the grid redrew, or a second device): one gap, one deal to work on.
+    """
+    line = product_line.strip()
+    with store.unit() as uow:
+        found = rows(
+            uow.session,
+            "SELECT name, currency FROM accounts WHERE id = ? AND deleted_at IS NULL",
+            (unit_id,),
         )
-    name, currency = found[0]
-    return create_opportunity(
-        store,
-        OpportunityDraft(
-            account_id=unit_id,
-            name=f"{product_line} – {name}",
-            kind="cross_sell",
-            stage="qualify",
-            amount_minor=0,
-            currency=currency or "VND",
-            probability=STAGE_PROBABILITY["qualify"],
-            close_date=(today or date.today()) + timedelta(days=CROSS_SELL_DAYS),
-            owner_id=owner_id or None,
-            product_line=product_line,
-        ),
-    )
+        if not found:
+            raise ValidationError.single(
+                "account_id", "opportunity.account_required", "Pick an account"
+            )
+        name, currency = found[0]
+        existing = rows(
+            uow.session,
+            "SELECT name FROM opportunities WHERE deleted_at IS NULL AND kind = 'cross_sell'"
+            f" AND account_id = ? AND product_line = ? AND stage IN ({marks(len(OPEN_STAGES))})"
+            " ORDER BY created_at LIMIT 1",
+            (unit_id, line, *OPEN_STAGES),
+        )
+        if existing:
+            raise ValidationError.single(
+                "product_line",
+                "whitespace.cross_sell_exists",
+                "{unit} already has an open cross-sell for {line}: {name}",
+                unit=name,
+                line=line,
+                name=existing[0][0],
+            )
+        values = clean_opportunity(
+            OpportunityDraft(
+                account_id=unit_id,
+                name=deal_name(line, name),
+                kind="cross_sell",
+                stage="qualify",
+                amount_minor=0,
+                currency=currency or "VND",
+                probability=STAGE_PROBABILITY["qualify"],
+                close_date=(today or date.today()) + timedelta(days=CROSS_SELL_DAYS),
+                owner_id=owner_id or None,
+                product_line=line,
+            )
+        )
+        new_id = uow.insert("opportunities", values)
+        return Saved(new_id, uow.commit())

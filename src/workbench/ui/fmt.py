@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 from workbench.domain.formatting import format_date
-from workbench.domain.money import Money, format_money
+from workbench.domain.money import Money, format_money, sum_by_currency
 from workbench.ui.i18n import locale_name, tr
 
 LABELS: dict[str, str] = {
@@ -130,6 +131,12 @@ def day(value: date | datetime | None) -> str:
 
 def money(minor: int, currency: str) -> str:
     return format_money(Money(minor, currency), locale_name())
+
+
+def money_by_currency(pairs: Iterable[tuple[str, int]], empty: str = "–") -> str:
+    """Amounts summed per currency, never across currencies: "1.000 ₫ + 2,00 US$" (`empty`
+    when there is nothing)."""
+    return " + ".join(money(m, c) for c, m in sum_by_currency(pairs)) or empty
 
 
 def days_ago(value: datetime | None, today: date | None = None) -> str:

@@ -25,7 +25,13 @@ from PySide6.QtWidgets import (
 
 from workbench.domain.errors import FieldError, ValidationError
 from workbench.domain.money import Money, format_money, parse_money
-from workbench.domain.pipeline import KINDS, STAGE_ORDER, STAGE_PROBABILITY, OpportunityDraft
+from workbench.domain.pipeline import (
+    KINDS,
+    STAGE_ORDER,
+    STAGE_PROBABILITY,
+    OpportunityDraft,
+    probability_after_move,
+)
 from workbench.services.opportunities import OpportunityItem
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
@@ -102,6 +108,7 @@ class OpportunityDialog(QDialog):
         self.kind_combo = combo([(fmt.label(k), k) for k in KINDS])
         f.add("Kind", "kind", self.kind_combo)
         self.stage_combo = combo([(fmt.label(s), s) for s in STAGE_ORDER])
+        self._stage = str(self.stage_combo.currentData())  # what the stage was before a change
         f.add("Stage", "stage", self.stage_combo)
         self.amount_edit = QLineEdit("0")
         self.amount_edit.setAlignment(Qt.AlignmentFlag.AlignRight)
@@ -144,9 +151,19 @@ class OpportunityDialog(QDialog):
         return self._ready
 
     def _stage_changed(self, _index: int) -> None:
+        """A new deal takes each stage's usual probability; an existing one follows the rule a
+        move on the board follows (won 100, lost 0, reopened: the stage's usual one, else the
+        user's own estimate is kept)."""
         stage = str(self.stage_combo.currentData())
-        if stage in ("won", "lost") or self.opportunity_id is None:
+        before, self._stage = self._stage, stage
+        if self.opportunity_id is None:
             self.probability_edit.setText(str(STAGE_PROBABILITY[stage]))
+            return
+        try:
+            probability = int(self.probability_edit.text().strip())
+        except ValueError:
+            probability = -1
+        self.probability_edit.setText(str(probability_after_move(before, stage, probability)))
 
     def _loaded(self, result: tuple[list[Choice], OpportunityItem | None, list[str]]) -> None:
         choices, item, lines = result
@@ -159,6 +176,7 @@ class OpportunityDialog(QDialog):
             self.stage_combo.blockSignals(True)
             select(self.stage_combo, item.stage)
             self.stage_combo.blockSignals(False)
+            self._stage = item.stage
             self.currency_combo.setCurrentText(item.currency)
             self.amount_edit.setText(_plain_amount(item.amount_minor, item.currency))
             self.probability_edit.setText(str(item.probability))

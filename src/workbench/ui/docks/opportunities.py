@@ -59,8 +59,8 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.domain.changes import ChangeSet
+from workbench.domain.errors import ValidationError
 from workbench.domain.pipeline import BOARD_COLUMNS, KINDS, RenewalSuggestion
-from workbench.domain.whitespace import add_amounts
 from workbench.services.opportunities import OpportunityFilter, OpportunityItem
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
@@ -68,6 +68,7 @@ from workbench.ui.i18n import tr
 from workbench.ui.models.columns import ROW_ROLE
 from workbench.ui.models.opportunities import (
     KIND_COLOURS,
+    RIGHT,
     STAGE_COLOURS,
     WIDTHS,
     is_late,
@@ -75,6 +76,7 @@ from workbench.ui.models.opportunities import (
 )
 from workbench.ui.panel import Panel
 from workbench.ui.widgets.colours import AMBER, GREY, RED
+from workbench.ui.widgets.form import error_text
 from workbench.ui.widgets.two_line import sorted_view
 
 Index = QModelIndex | QPersistentModelIndex
@@ -87,10 +89,42 @@ CHIP_STYLE = (
 )
 
 
-def amounts_text(pairs: list[tuple[str, int]]) -> str:
-    """Per-currency sums, never added across currencies: "1.000 ₫ + 2,00 US$"."""
-    summed = add_amounts(pairs)
-    return " + ".join(fmt.money(m, c) for c, m in summed) or fmt.money(0, "VND")
+def not_saved(ctx: AppContext) -> Callable[[BaseException], None]:
+    """The failure handler of a dock's writes: why nothing was saved, in the status bar (a
+    refused input in the user's language)."""
+
+    def failed(exc: BaseException) -> None:
+        reason = (
+            "; ".join(error_text(e) for e in exc.errors)
+            if isinstance(exc, ValidationError)
+            else str(exc)
+        )
+        ctx.hub.status.emit(tr("Not saved: {reason}", reason=reason))
+
+    return failed
+
+
+def totals_text(items: list[OpportunityItem]) -> str:
+    """The footer: the open pipeline (and its weighted value) on its own; won and lost apart,
+    never added to it (they show only when "Open only" is off)."""
+    open_items = [o for o in items if o.is_open]
+    parts = [
+        tr(
+            "{n} opportunities · open pipeline {amount} · weighted {weighted}",
+            n=len(items),
+            amount=fmt.money_by_currency(
+                ((o.currency, o.amount_minor) for o in open_items), fmt.money(0, "VND")
+            ),
+            weighted=fmt.money_by_currency(
+                ((o.currency, o.weighted_minor) for o in open_items), fmt.money(0, "VND")
+            ),
+        )
+    ]
+    for stage in ("won", "lost"):
+        closed = [(o.currency, o.amount_minor) for o in items if o.stage == stage]
+        if closed:
+            parts.append(f"{fmt.label(stage)} {fmt.money_by_currency(closed)}")
+    return " · ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -180,7 +214,7 @@ class CardDelegate(QStyledItemDelegate):
         painter.setPen(QColor(RED) if is_late(item) else muted)
         painter.drawText(
             QRect(inner.left(), y, inner.width(), sm.height()),
-            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            RIGHT,
             fmt.day(item.close_date),
         )
         painter.restore()
@@ -254,7 +288,7 @@ class StageColumn(QFrame):
 
     def fill(self, items: list[OpportunityItem]) -> None:
         self.title.setText(f"{fmt.label(self.stage)}  ·  {len(items)}")
-        self.subtitle.setText(amounts_text([(o.currency, o.amount_minor) for o in items]))
+        self.subtitle.setText(fmt.money_by_currency((o.currency, o.amount_minor) for o in items))
         self.list.clear()
         for o in items:
             entry = QListWidgetItem()
@@ -541,16 +575,7 @@ class OpportunitiesPanel(Panel):
             self.stack.setCurrentWidget(self.empty)
         else:
             self.stack.setCurrentIndex(1 if board else 0)
-        amount = amounts_text([(o.currency, o.amount_minor) for o in self.items])
-        weighted = amounts_text([(o.currency, o.weighted_minor) for o in self.items])
-        self.totals.setText(
-            tr(
-                "{n} opportunities · amount {amount} · weighted {weighted}",
-                n=len(self.items),
-                amount=amount,
-                weighted=weighted,
-            )
-        )
+        self.totals.setText(totals_text(self.items))
 
     def _view_toggled(self, _button: Any, on: bool) -> None:
         if on:
@@ -648,10 +673,7 @@ class OpportunitiesPanel(Panel):
                 tr("Moved {name} to {stage}", name=item.name, stage=fmt.label(stage))
             )
 
-        self.run("move stage", work, done, self._failed)
-
-    def _failed(self, exc: BaseException) -> None:
-        self.ctx.hub.status.emit(tr("Not saved: {reason}", reason=str(exc)))
+        self.run("move stage", work, done, not_saved(self.ctx))
 
     def new_item(self) -> None:
         from workbench.ui.dialogs.opportunity_dialog import OpportunityDialog
@@ -692,7 +714,7 @@ class OpportunitiesPanel(Panel):
             self.ctx.hub.publish(changes)
             self.ctx.hub.status.emit(tr("Archived {name}. Undo with Ctrl+Z.", name=item.name))
 
-        self.run("archive opportunity", work, done, self._failed)
+        self.run("archive opportunity", work, done, not_saved(self.ctx))
 
     def focus_filter(self) -> None:
         self.account_edit.setFocus()
@@ -708,7 +730,7 @@ class OpportunitiesPanel(Panel):
 
             return set_renewal_window(store, days)
 
-        self.run("renewal window", work, lambda _d: self.request_reload(), self._failed)
+        self.run("renewal window", work, lambda _d: self.request_reload(), not_saved(self.ctx))
 
     def create_renewals(self) -> None:
         user_id = self.ctx.current_user_id
@@ -724,4 +746,4 @@ class OpportunitiesPanel(Panel):
             self.ctx.hub.publish(created.changes)
             self.ctx.hub.status.emit(tr("{n} renewal opportunities created", n=n))
 
-        self.run("create renewals", work, done, self._failed)
+        self.run("create renewals", work, done, not_saved(self.ctx))

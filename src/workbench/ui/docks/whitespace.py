@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import (
@@ -57,14 +58,16 @@ from workbench.domain.whitespace import (
     Amounts,
     Cell,
     Totals,
+    renewal_days,
     split_amounts,
 )
 from workbench.services.whitespace import WhitespaceView
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
+from workbench.ui.docks.opportunities import not_saved
 from workbench.ui.i18n import tr
 from workbench.ui.panel import Panel
-from workbench.ui.widgets.colours import GREY
+from workbench.ui.widgets.colours import AMBER, GREY, RED
 from workbench.ui.widgets.fields import button_box, save_cancel, style_form
 
 Index = QModelIndex | QPersistentModelIndex
@@ -92,8 +95,9 @@ class Shown:
     totals: Totals | None = None
 
 
-def money_of(amounts: Amounts, currency: str) -> str:
-    """The amount in the account's currency; if there is none, the first other currency."""
+def cell_money(amounts: Amounts, currency: str) -> str:
+    """A cell's amount: in the account's currency, else (a unit buying in another currency)
+    the first other one; "+" when more currencies are hidden (the tooltip lists them all)."""
     main, others = split_amounts(amounts, currency)
     if main or not others:
         text = fmt.money(main, currency)
@@ -101,19 +105,51 @@ def money_of(amounts: Amounts, currency: str) -> str:
     return fmt.money(others[0][1], others[0][0]) + (" +" if len(others) > 1 else "")
 
 
-def all_money(amounts: Amounts) -> str:
-    return ", ".join(fmt.money(m, c) for c, m in amounts) or "–"
+def total_money(amounts: Amounts, currency: str) -> str:
+    """A total: the account's currency only, as the footer says ("–" when there is none).
+    Other currencies are never added in: the footer lists them apart."""
+    main, _ = split_amounts(amounts, currency)
+    return fmt.money(main, currency) if main else "–"
 
 
-def cell_lines(cell: Cell, currency: str) -> tuple[str, str]:
+#: How a held cell's renewal is flagged: within the renewal window (amber), or past (red).
+DUE = "due"
+ENDED = "ended"
+ALERT_INK = {DUE: AMBER, ENDED: RED}
+
+
+def renewal_alert(cell: Cell, today: date, window_days: int) -> tuple[str, str] | None:
+    """(DUE or ENDED, the text) for a held cell renewing within the window or already past;
+    None when there is nothing to flag."""
+    if cell.state != HELD:
+        return None
+    days = renewal_days(cell.renewal, today, window_days)
+    if days is None:
+        return None
+    if days < 0:
+        return ENDED, tr("ended {n} days ago", n=-days)
+    if days == 0:
+        return DUE, tr("renews today")
+    if days == 1:
+        return DUE, tr("renews tomorrow")
+    return DUE, tr("renews in {n} days", n=days)
+
+
+def cell_lines(
+    cell: Cell, currency: str, today: date | None = None, window_days: int = 0
+) -> tuple[str, str]:
     """The two lines a cell shows (also what tests read)."""
     if cell.state == HELD:
-        renewal = (
-            tr("renews {day}", day=fmt.day(cell.renewal)) if cell.renewal else tr("no end date")
-        )
-        return money_of(cell.held, currency), renewal
+        alert = renewal_alert(cell, today, window_days) if today else None
+        if alert is not None:
+            renewal = alert[1]
+        elif cell.renewal:
+            renewal = tr("renews {day}", day=fmt.day(cell.renewal))
+        else:
+            renewal = tr("no end date")
+        return cell_money(cell.held, currency), renewal
     if cell.state == PIPELINE:
-        return fmt.label(cell.stage or ""), money_of(cell.pipeline, currency)
+        return fmt.label(cell.stage or ""), cell_money(cell.pipeline, currency)
     if cell.state == LOST:
         return fmt.label(LOST), cell.competitor or cell.note
     if cell.state == NOT_RELEVANT:
@@ -125,7 +161,7 @@ def cell_tooltip(cell: Cell, unit: str) -> str:
     lines = [f"{cell.product_line} · {unit}"]
     if cell.state == HELD:
         lines.append(tr("Held: {products}", products=", ".join(cell.products)))
-        lines.append(tr("Annual value: {amount}", amount=all_money(cell.held)))
+        lines.append(tr("Annual value: {amount}", amount=fmt.money_by_currency(cell.held)))
         if cell.renewal:
             lines.append(tr("Next renewal: {day}", day=fmt.day(cell.renewal)))
     if cell.deals:
@@ -136,7 +172,7 @@ def cell_tooltip(cell: Cell, unit: str) -> str:
                 stage=fmt.label(cell.stage or ""),
             )
         )
-        lines.append(tr("Pipeline: {amount}", amount=all_money(cell.pipeline)))
+        lines.append(tr("Pipeline: {amount}", amount=fmt.money_by_currency(cell.pipeline)))
     if cell.state == LOST:
         lines.append(tr("Lost to {competitor}", competitor=cell.competitor or tr("a competitor")))
     elif cell.state == NOT_RELEVANT:
@@ -152,8 +188,8 @@ def cell_tooltip(cell: Cell, unit: str) -> str:
 
 def totals_lines(totals: Totals, currency: str) -> tuple[str, str]:
     return (
-        tr("Held {amount}", amount=money_of(totals.held, currency)),
-        tr("Pipeline {amount}", amount=money_of(totals.pipeline, currency)),
+        tr("Held {amount}", amount=total_money(totals.held, currency)),
+        tr("Pipeline {amount}", amount=total_money(totals.pipeline, currency)),
     )
 
 
@@ -223,7 +259,8 @@ class WhitespaceModel(QAbstractTableModel):
             return shown
         if role == Qt.ItemDataRole.DisplayRole:
             if shown.cell is not None:
-                return "\n".join(p for p in cell_lines(shown.cell, currency) if p)
+                lines = cell_lines(shown.cell, currency, self.view.today, self.view.renewal_window)
+                return "\n".join(p for p in lines if p)
             if shown.totals is not None:
                 return "\n".join(totals_lines(shown.totals, currency))
             return shown.title
@@ -232,10 +269,11 @@ class WhitespaceModel(QAbstractTableModel):
                 unit = self.view.unit_name(shown.cell.unit_id)
                 return cell_tooltip(shown.cell, unit)
             if shown.totals is not None:
+                totals = shown.totals
                 return "\n".join(
                     (
-                        tr("Held: {amount}", amount=all_money(shown.totals.held)),
-                        tr("Pipeline: {amount}", amount=all_money(shown.totals.pipeline)),
+                        tr("Held: {amount}", amount=fmt.money_by_currency(totals.held)),
+                        tr("Pipeline: {amount}", amount=fmt.money_by_currency(totals.pipeline)),
                     )
                 )
             return shown.title
@@ -324,8 +362,8 @@ class CellDelegate(QStyledItemDelegate):
                 )
             else:
                 assert shown.totals is not None
-                held = money_of(shown.totals.held, currency) if shown.totals.held else "–"
-                pipe = money_of(shown.totals.pipeline, currency) if shown.totals.pipeline else "–"
+                held = total_money(shown.totals.held, currency)
+                pipe = total_money(shown.totals.pipeline, currency)
                 self._two_lines(
                     painter,
                     inner,
@@ -362,9 +400,19 @@ class CellDelegate(QStyledItemDelegate):
             painter.setPen(QColor(ink))
             painter.drawText(tile, Qt.AlignmentFlag.AlignCenter, "+")
         else:
-            first, second = cell_lines(cell, currency)
+            today = view.today if view else None
+            window = view.renewal_window if view else 0
+            first, second = cell_lines(cell, currency, today, window)
+            alert = renewal_alert(cell, today, window) if today else None
+            muted = QColor(ink).lighter(130)
+            stripe_ink = QColor(ink)
+            if alert is not None:
+                muted = stripe_ink = QColor(ALERT_INK[alert[0]])
             stripe = QRect(tile.left(), tile.top() + 4, 3, tile.height() - 8)
-            painter.fillRect(stripe, QColor(ink))
+            painter.fillRect(stripe, stripe_ink)
+            if alert is not None:
+                small = QFont(small)
+                small.setWeight(QFont.Weight.DemiBold)
             self._two_lines(
                 painter,
                 tile.adjusted(10, 0, -6, 0),
@@ -373,7 +421,7 @@ class CellDelegate(QStyledItemDelegate):
                 bold,
                 small,
                 QColor(ink),
-                QColor(ink).lighter(130),
+                muted,
                 Qt.AlignmentFlag.AlignLeft,
             )
         painter.restore()
@@ -476,6 +524,8 @@ class WhitespacePanel(Panel):
         self._account_id = ""
         self._unit_ids: set[str] = set()
         self._generation = 0
+        self._creating: set[tuple[str, str]] = set()  # cells whose cross-sell is being made
+        self._created: set[tuple[str, str]] = set()  # made, not yet redrawn
         self.confirm_box: QMessageBox | None = None
         self.mark_dialog: MarkDialog | None = None
         self.model = WhitespaceModel()
@@ -560,6 +610,8 @@ class WhitespacePanel(Panel):
         if generation != self._generation:
             return
         self.model.set_view(view)
+        self._creating -= self._created
+        self._created.clear()
         self._unit_ids = {u.id for u in view.grid.units} if view else set()
         self._show()
 
@@ -605,9 +657,9 @@ class WhitespacePanel(Panel):
         _, pipe_others = split_amounts(grid.total.pipeline, view.currency)
         parts = []
         if held_others:
-            parts.append(tr("held {amounts}", amounts=all_money(held_others)))
+            parts.append(tr("held {amounts}", amounts=fmt.money_by_currency(held_others)))
         if pipe_others:
-            parts.append(tr("pipeline {amounts}", amounts=all_money(pipe_others)))
+            parts.append(tr("pipeline {amounts}", amounts=fmt.money_by_currency(pipe_others)))
         self.others.setText(
             tr("Not in the totals (other currencies): {parts}", parts="; ".join(parts))
             if parts
@@ -647,11 +699,18 @@ class WhitespacePanel(Panel):
         if cell is not None and cell.state == OPEN:
             self.ask_cross_sell(cell)
 
+    def creating(self, unit_id: str, line: str) -> bool:
+        """A cross-sell for this cell is being made (or made and not yet redrawn)."""
+        return (unit_id, line) in self._creating
+
     def _unit_name(self, unit_id: str) -> str:
         return self.model.view.unit_name(unit_id) if self.model.view else ""
 
     def ask_cross_sell(self, cell: Cell) -> None:
-        """Ask, then create a cross-sell opportunity pre-filled for the cell."""
+        """Ask, then create a cross-sell opportunity pre-filled for the cell. A cell whose
+        cross-sell is still being made ignores further clicks (and asks nothing)."""
+        if self.creating(cell.unit_id, cell.product_line):
+            return
         unit = self._unit_name(cell.unit_id)
         box = QMessageBox(self)
         box.setObjectName("whitespace.confirm")
@@ -674,6 +733,10 @@ class WhitespacePanel(Panel):
         box.open()
 
     def create_cross_sell(self, unit_id: str, line: str) -> None:
+        key = (unit_id, line)
+        if key in self._creating:
+            return
+        self._creating.add(key)
         owner = self.ctx.current_user_id or None
         unit = self._unit_name(unit_id)
 
@@ -683,16 +746,20 @@ class WhitespacePanel(Panel):
             return create_cross_sell(store, unit_id, line, owner)
 
         def done(saved: Any) -> None:
+            self._created.add(key)  # the cell stays busy until the grid shows the new deal
             self.ctx.undo.push(tr("create cross-sell {line}", line=line), saved.changes)
             self.ctx.hub.publish(saved.changes)
             self.ctx.hub.status.emit(
                 tr("Cross-sell opportunity created: {line} at {unit}", line=line, unit=unit)
             )
 
-        self.run("cross-sell", work, done, self._failed)
+        report = not_saved(self.ctx)
 
-    def _failed(self, exc: BaseException) -> None:
-        self.ctx.hub.status.emit(tr("Not saved: {reason}", reason=str(exc)))
+        def failed(exc: BaseException) -> None:
+            self._creating.discard(key)
+            report(exc)
+
+        self.run("cross-sell", work, done, failed)
 
     def _context_menu(self, pos: QPoint) -> None:
         index = self.table.indexAt(pos)
@@ -737,7 +804,7 @@ class WhitespacePanel(Panel):
             self.ctx.hub.publish(saved.changes)
             self.ctx.hub.status.emit(tr("Marked {line}: {state}", line=line, state=label))
 
-        self.run("mark", work, done, self._failed)
+        self.run("mark", work, done, not_saved(self.ctx))
 
     def clear_mark(self, cell: Cell) -> None:
         def work(store: Any, _ctx: Any) -> ChangeSet:
@@ -749,7 +816,7 @@ class WhitespacePanel(Panel):
             self.ctx.undo.push(tr("clear the mark on {line}", line=cell.product_line), changes)
             self.ctx.hub.publish(changes)
 
-        self.run("clear-mark", work, done, self._failed)
+        self.run("clear-mark", work, done, not_saved(self.ctx))
 
     def new_item(self) -> None:
         """Ctrl+N: a cross-sell for the selected cell, if it is untapped."""

@@ -6,6 +6,7 @@ from datetime import date
 
 from PySide6.QtCore import Qt
 
+from workbench.domain.pipeline import stage_rank
 from workbench.services.opportunities import OpportunityItem
 from workbench.ui import fmt
 from workbench.ui.models.columns import Column
@@ -62,11 +63,7 @@ LOOKS = {
     "kind": Look(foreground=lambda o: KIND_COLOURS.get(o.kind)),
     "stage": Look(
         foreground=lambda o: STAGE_COLOURS.get(o.stage),
-        sort=lambda o: (
-            ("qualify", "develop", "propose", "negotiate", "won", "lost").index(o.stage)
-            if o.stage in ("qualify", "develop", "propose", "negotiate", "won", "lost")
-            else -1
-        ),
+        sort=lambda o: stage_rank(o.stage),
     ),
     "amount": Look(sort=lambda o: o.amount_minor),
     "probability": Look(sort=lambda o: o.probability),
