@@ -21,7 +21,7 @@ from workbench.demo.details import minor_from_vnd, mst10, slug, unique, vn_mobil
 from workbench.demo.dice import Dice
 from workbench.demo.plans import COMPETITORS
 from workbench.domain.enums import LeadSource, LeadStatus, OpportunityStage
-from workbench.domain.pipeline import STAGE_PROBABILITY
+from workbench.domain.pipeline import STAGE_PROBABILITY, deal_name
 
 Row = dict[str, Any]
 S = LeadStatus
@@ -218,7 +218,7 @@ class LeadMaker:
             {
                 "id": opp_id,
                 "account_id": existing.account.id,
-                "name": f"{line} – {existing.account.name}"[:200],
+                "name": deal_name(line, existing.account.name)[:200],
                 "kind": "new",
                 "stage": stage.value,
                 "amount_minor": row["estimate_minor"],

@@ -38,6 +38,7 @@ from workbench.domain.errors import FieldError, ValidationError
 from workbench.domain.money import currency_exponent
 from workbench.domain.names import PersonName, validate_person_name
 from workbench.domain.phone import normalize_phone
+from workbench.domain.pipeline import deal_name
 from workbench.domain.taxcode import validate_tax_code
 from workbench.domain.text import fold
 
@@ -412,4 +413,4 @@ def person_name(family: str, given: str) -> str:
 
 def opportunity_name(interest: str, account_name: str) -> str:
     """The first opportunity's name: "Security – Công ty ABC", or the account alone."""
-    return f"{interest} – {account_name}" if interest else account_name
+    return deal_name(interest, account_name)
