@@ -56,9 +56,9 @@ CURRENCY_EXPONENTS: dict[str, int] = {
     "TND": 3,
 }
 
-#: The currencies offered first wherever an amount is typed (leads, opportunities): the đồng,
+#: The currencies offered wherever one is picked (accounts, leads, opportunities): the đồng,
 #: then those Vietnamese clients most often quote or invoice in.
-COMMON_CURRENCIES: tuple[str, ...] = ("VND", "USD", "EUR", "JPY", "SGD")
+COMMON_CURRENCIES: tuple[str, ...] = ("VND", "USD", "EUR", "JPY", "KRW", "SGD", "CNY", "THB")
 
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 

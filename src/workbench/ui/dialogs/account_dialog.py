@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from workbench.domain.drafts import AccountDraft, clean_account
 from workbench.domain.enums import AccountKind, Tier
 from workbench.domain.errors import FieldError, ValidationError
+from workbench.domain.money import COMMON_CURRENCIES
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
 from workbench.ui.i18n import tr
@@ -44,7 +45,6 @@ from workbench.ui.widgets.fields import (
 )
 from workbench.ui.widgets.form import FieldRow, Form
 
-CURRENCIES = ("VND", "USD", "EUR", "JPY", "KRW", "SGD", "CNY", "THB")
 TAX_KINDS = (
     ("Detect from the digits", ""),
     ("MST10: company", "mst10"),
@@ -158,7 +158,7 @@ class AccountDialog(QDialog):
         self._add_pair("Tax code", "tax_code", self.tax_edit, self.tax_kind_combo)
         self.currency_combo = QComboBox()
         self.currency_combo.setEditable(True)
-        self.currency_combo.addItems(list(CURRENCIES))
+        self.currency_combo.addItems(list(COMMON_CURRENCIES))
         f.add("Currency", "currency", self.currency_combo)
         self.terms_spin = QSpinBox()
         self.terms_spin.setRange(0, 365)

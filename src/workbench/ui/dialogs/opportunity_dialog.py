@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.domain.errors import FieldError, ValidationError
-from workbench.domain.money import Money, format_money, parse_money
+from workbench.domain.money import COMMON_CURRENCIES, Money, format_money, parse_money
 from workbench.domain.pipeline import (
     KINDS,
     STAGE_ORDER,
@@ -46,8 +46,6 @@ from workbench.ui.widgets.fields import (
     style_form,
 )
 from workbench.ui.widgets.form import Form
-
-CURRENCIES = ("VND", "USD", "EUR", "JPY", "SGD")
 
 
 def _qdate(day: date) -> QDate:
@@ -115,7 +113,7 @@ class OpportunityDialog(QDialog):
         f.add("Amount", "amount", self.amount_edit)
         self.currency_combo = QComboBox()
         self.currency_combo.setEditable(True)
-        self.currency_combo.addItems(list(CURRENCIES))
+        self.currency_combo.addItems(list(COMMON_CURRENCIES))
         f.add("Currency", "currency", self.currency_combo)
         self.probability_edit = QLineEdit("10")
         self.probability_edit.setAlignment(Qt.AlignmentFlag.AlignRight)

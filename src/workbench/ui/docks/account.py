@@ -39,14 +39,13 @@ from workbench.domain.records import (
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
 from workbench.ui.i18n import tr
-from workbench.ui.models.columns import Column
+from workbench.ui.models.columns import RIGHT, Column
 from workbench.ui.models.styled import Look, StyledRowsModel
 from workbench.ui.panel import Panel
 from workbench.ui.widgets.badges import badge, dot_icon, set_badge
 from workbench.ui.widgets.colours import AMBER, GREEN, GREY, RED
 from workbench.ui.widgets.two_line import sorted_view, two
 
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 RENEWAL_WINDOW_DAYS = 90
 OPEN_STAGES = ("qualify", "develop", "propose", "negotiate")
 

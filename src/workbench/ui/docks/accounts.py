@@ -18,13 +18,11 @@ from workbench.domain.records import AccountListRow
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
 from workbench.ui.i18n import tr
-from workbench.ui.models.columns import Column
+from workbench.ui.models.columns import RIGHT, Column
 from workbench.ui.models.paged import PagedTableModel
 from workbench.ui.panel import Panel
 from workbench.ui.widgets.list_parts import count_line, debounced, filter_line
 from workbench.ui.widgets.table import enable_column_menu, fill_with_first_column, make_table
-
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 COLUMNS = [
     Column("name", "Account", lambda r: r.name, "name", tooltip=lambda r: r.name, width=240),

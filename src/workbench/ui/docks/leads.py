@@ -27,7 +27,7 @@ from workbench.domain.leads import CONVERTIBLE, LeadRow, estimate_totals
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
 from workbench.ui.i18n import tr
-from workbench.ui.models.columns import ROW_ROLE, Column
+from workbench.ui.models.columns import RIGHT, ROW_ROLE, Column
 from workbench.ui.models.styled import Look, StyledRowsModel
 from workbench.ui.panel import Panel
 from workbench.ui.widgets.badges import dot_icon
@@ -35,7 +35,6 @@ from workbench.ui.widgets.colours import AMBER, BLUE, GREEN, GREY
 from workbench.ui.widgets.list_parts import count_line, debounced, filter_line
 from workbench.ui.widgets.two_line import sorted_view, two
 
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 PURPLE = "#8e24aa"
 STATUS_COLOUR = {
     LeadStatus.NEW: BLUE,

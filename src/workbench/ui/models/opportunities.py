@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import Qt
-
 from workbench.domain.pipeline import stage_rank
 from workbench.services.opportunities import OpportunityItem
 from workbench.ui import fmt
-from workbench.ui.models.columns import Column
+from workbench.ui.models.columns import RIGHT, Column
 from workbench.ui.models.styled import Look, StyledRowsModel
 from workbench.ui.widgets.colours import AMBER, BLUE, GREEN, GREY, RED
-
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 STAGE_COLOURS = {
     "qualify": "#78909c",
