@@ -105,3 +105,14 @@ def test_by_id_through_main(planned: Path, tmp_path: Path) -> None:
     out = tmp_path / "by-id.pdf"
     assert main(["plan", "pdf", dang, "--db", str(planned), "--out", str(out)]) == 0
     assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_an_unwritable_output_is_refused_with_the_reason(planned: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("keep me")
+    for out in (blocker / "plan.pdf", tmp_path):  # under a file; a folder
+        done = _run("Công ty Cổ phần Đặng Gia", "--db", str(planned), "--out", str(out))
+        assert done.returncode == 2
+        assert f"cannot write {out}" in done.stderr
+    assert blocker.read_text() == "keep me"
+    assert not list(tmp_path.glob(".*.part"))

@@ -21,6 +21,7 @@ from workbench.domain.plans import (
     is_overdue,
     is_stale,
     lines,
+    moved,
     parse_period,
     period_of,
     progress,
@@ -178,3 +179,23 @@ def test_objectives_actions_and_updates_are_validated() -> None:
     assert clean_action(ActionDraft("Gọi", opportunity_id=""))["opportunity_id"] is None
     with pytest.raises(ValidationError):
         clean_update_text("   ")
+
+
+def test_moving_an_objective_stops_at_either_end() -> None:
+    assert moved(["a", "b", "c"], "c", -1) == ["a", "c", "b"]
+    assert moved(["a", "b", "c"], "a", -1) == ["a", "b", "c"]
+    assert moved(["a", "b", "c"], "c", 1) == ["a", "b", "c"]
+    assert moved(["a", "b"], "x", 1) == ["a", "b"]
+
+
+@given(st.lists(st.integers(0, 50), unique=True, min_size=1), st.data(), st.integers(-5, 5))
+def test_a_move_keeps_every_item_and_lands_where_asked(
+    items: list[int], data: st.DataObject, step: int
+) -> None:
+    ids = [str(i) for i in items]
+    item = data.draw(st.sampled_from(ids))
+    result = moved(ids, item, step)
+    assert sorted(result) == sorted(ids)
+    assert result.index(item) == max(0, min(len(ids) - 1, ids.index(item) + step))
+    others = [i for i in result if i != item]
+    assert others == [i for i in ids if i != item]  # the rest keep their order

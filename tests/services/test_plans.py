@@ -333,3 +333,50 @@ def test_find_account_by_id_name_or_unique_prefix(store: Store, account_id: str)
         plans.find_account(store, "cong ty")
     with pytest.raises(plans.AccountLookupError, match="no account matches"):
         plans.find_account(store, "Vinamilk")
+
+
+def test_objectives_move_up_and_down_and_the_move_undoes(store: Store, account_id: str) -> None:
+    pid = plans.create_plan(store, account_id, "2026").id
+    ids = [plans.add_objective(store, pid, ObjectiveDraft(t, "manual", 10)).id for t in "ABCD"]
+
+    def titles() -> str:
+        plan = plans.account_plan(store, account_id, today=TODAY).plan
+        assert plan is not None
+        return "".join(o.title for o in plan.objectives)
+
+    changes = plans.move_objective(store, ids[2], -1)
+    assert titles() == "ACBD"
+    assert changes.ids("plan_objectives") == {ids[1], ids[2]}  # only the two that swapped
+    plans.move_objective(store, ids[0], 1)
+    assert titles() == "CABD"
+    assert plans.move_objective(store, ids[3], 1).empty  # already last: nothing written
+    undo(store, changes)  # undoing the first move puts B and C back where they were
+    with store.unit() as u:
+        orders = [u.values("plan_objectives", i)["sort_order"] for i in ids]
+    assert orders[1] == 1 and orders[2] == 2
+    plans.archive_objective(store, ids[1])
+    new = plans.add_objective(store, pid, ObjectiveDraft("E", "manual", 1)).id
+    assert titles().endswith("E")  # a new objective goes last, after a gap left by an archive
+    with store.unit() as u:
+        assert u.values("plan_objectives", new)["sort_order"] == 4
+
+
+def test_an_update_entry_is_archived_and_comes_back_with_undo(
+    store: Store, account_id: str, user_id: str
+) -> None:
+    pid = plans.create_plan(store, account_id, "2026").id
+    keep = plans.add_update(store, pid, "Giữ lại", user_id, date(2026, 5, 1)).id
+    gone = plans.add_update(store, pid, "Gõ nhầm", user_id, date(2026, 5, 8)).id
+
+    def texts() -> list[str]:
+        plan = plans.account_plan(store, account_id, today=TODAY).plan
+        assert plan is not None
+        return [u.text for u in plan.updates]
+
+    changes = plans.archive_update(store, gone)
+    assert texts() == ["Giữ lại"]
+    with store.unit() as u:
+        assert u.values("plan_updates", gone)["deleted_at"] is not None  # archived, not deleted
+        assert u.values("plan_updates", keep)["deleted_at"] is None
+    undo(store, changes)
+    assert texts() == ["Gõ nhầm", "Giữ lại"]

@@ -153,7 +153,7 @@ def test_the_dock_shows_the_plan_with_progress_and_overdue_actions(
     from PySide6.QtCore import Qt
 
     assert panel.actions_model.index(0, 0).data(Qt.ItemDataRole.FontRole).bold()
-    assert "Đã gặp phòng CNTT" in panel.updates_label.text()
+    assert "Đã gặp phòng CNTT" in panel.updates_model.index(0, 0).data()
     assert not panel.swot.isVisible()  # SWOT is folded away by default
     qtmodeltester.check(panel.objectives_model)
     qtmodeltester.check(panel.actions_model)
@@ -290,7 +290,165 @@ def test_an_account_without_a_plan_offers_to_start_one_and_takes_updates(
     settle(qtbot, ctx)
     qtbot.waitUntil(lambda: bool(panel.data.plan.updates), timeout=5000)
     assert panel.data.plan.last_reviewed == date.today()
-    assert "Gọi điện giới thiệu kế hoạch" in panel.updates_label.text()
+    assert "Gọi điện giới thiệu kế hoạch" in panel.updates_model.index(0, 0).data()
     ctx.undo.undo()  # the update goes, and the review date with it
     settle(qtbot, ctx)
     qtbot.waitUntil(lambda: not panel.data.plan.updates, timeout=5000)
+
+
+def _titles(panel: Any) -> list[str]:
+    return [o.title for o in panel.objectives_model.rows]
+
+
+def test_objectives_move_with_alt_arrows_and_the_context_menu_and_undo(
+    plan_app: Any, demo: dict[str, Any], qtbot: Any
+) -> None:
+    from PySide6.QtCore import Qt
+
+    window, ctx, panel = plan_app
+    before = _titles(panel)
+    view = panel.objectives_view
+    window.activateWindow()
+    view.setFocus()
+    view.selectRow(0)
+    qtbot.keyClick(view, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
+    settle(qtbot, ctx)
+    moved = [before[1], before[0], *before[2:]]
+    qtbot.waitUntil(lambda: _titles(panel) == moved, timeout=5000)
+    assert panel.selected_objective().title == before[0]  # the moved one stays selected
+    orders = [
+        _value(demo["path"], "SELECT sort_order FROM plan_objectives WHERE id = ?", o.id)
+        for o in panel.objectives_model.rows
+    ]
+    assert orders == sorted(orders)  # stored: the dock's order is the saved order
+    assert ctx.undo.undo_label() == f"move {before[0]}"
+
+    # The context menu on the last row: move up is there, move down is not possible.
+    last = len(before) - 1
+    rect = view.visualRect(panel.objectives_model.index(last, 0))
+    panel._table_menu(view, rect.center())
+    texts = {a.text(): a for a in panel._menu.actions()}
+    assert {"Edit…", "Move up", "Move down", "Archive"} <= set(texts)
+    assert texts["Move up"].isEnabled() and not texts["Move down"].isEnabled()
+    panel._menu.close()
+    texts["Move up"].trigger()
+    settle(qtbot, ctx)
+    expected = [*moved[: last - 1], moved[last], moved[last - 1]]
+    qtbot.waitUntil(lambda: _titles(panel) == expected, timeout=5000)
+
+    ctx.undo.undo()
+    settle(qtbot, ctx)
+    qtbot.waitUntil(lambda: _titles(panel) == moved, timeout=5000)
+    ctx.undo.undo()
+    settle(qtbot, ctx)
+    qtbot.waitUntil(lambda: _titles(panel) == before, timeout=5000)
+    view.selectRow(0)
+    panel.move_objective(-1)  # already first: nothing to write, nothing to undo
+    settle(qtbot, ctx)
+    assert _titles(panel) == before and ctx.undo.undo_label() is None
+
+
+def test_an_update_is_archived_with_delete_and_comes_back_with_undo(
+    plan_app: Any, demo: dict[str, Any], qtbot: Any
+) -> None:
+    from PySide6.QtCore import Qt
+
+    window, ctx, panel = plan_app
+    plans_store = Store(demo["path"])
+    try:
+        plans.add_update(plans_store, demo["plan_id"], "Gõ nhầm kế hoạch khác")
+    finally:
+        plans_store.close()
+    panel.request_reload()
+    settle(qtbot, ctx)
+    qtbot.waitUntil(lambda: len(panel.data.plan.updates) == 2, timeout=5000)
+    view = panel.updates_view
+    assert view.isVisibleTo(panel) and not panel.updates_empty.isVisibleTo(panel)
+    row = next(
+        i for i, u in enumerate(panel.updates_model.rows) if u.text == "Gõ nhầm kế hoạch khác"
+    )
+    window.activateWindow()
+    view.setFocus()
+    view.selectRow(row)
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    settle(qtbot, ctx)
+    qtbot.waitUntil(lambda: len(panel.data.plan.updates) == 1, timeout=5000)
+    assert [u.text for u in panel.updates_model.rows] == [
+        "Đã gặp phòng CNTT, họ quan tâm gói bảo mật"
+    ]
+    gone = _value(
+        demo["path"],
+        "SELECT COUNT(*) FROM plan_updates WHERE text = ? AND deleted_at IS NOT NULL",
+        "Gõ nhầm kế hoạch khác",
+    )
+    assert gone == 1  # archived, not deleted
+    ctx.undo.undo()
+    settle(qtbot, ctx)
+    qtbot.waitUntil(lambda: len(panel.data.plan.updates) == 2, timeout=5000)
+
+    # The context menu of the log offers the same, and the last entry can go too.
+    view.selectRow(0)
+    rect = view.visualRect(panel.updates_model.index(0, 0))
+    panel._table_menu(view, rect.center())
+    action = next(a for a in panel._menu.actions() if a.text() == "Archive entry")
+    panel._menu.close()
+    action.trigger()
+    settle(qtbot, ctx)
+    qtbot.waitUntil(lambda: len(panel.data.plan.updates) == 1, timeout=5000)
+
+
+def test_an_unwritable_pdf_path_explains_itself_and_loses_nothing(
+    plan_app: Any, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    _window, ctx, panel = plan_app
+    messages: list[str] = []
+    ctx.hub.status.connect(messages.append)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    for path in (blocker / "plan.pdf", tmp_path):  # under a file; a folder's own name
+        panel.export_error = None
+        panel.export_pdf(client_safe=True, path=path)
+        box = panel.export_error
+        assert box is not None and box.isVisible()
+        assert str(path) in box.text() and "The plan itself is safe" in box.text()
+        box.close()
+        assert messages[-1].startswith("PDF not saved: ")
+        assert QApplication.overrideCursor() is None  # the busy cursor is gone again
+    assert blocker.read_text() == "a file where a folder should be"
+    assert not list(tmp_path.glob(".*.part"))  # no half-written file left behind
+    good = tmp_path / "plan.pdf"
+    panel.export_pdf(client_safe=True, path=good)
+    assert good.read_bytes().startswith(b"%PDF") and messages[-1] == f"Saved {good}"
+
+
+def test_a_big_plan_exports_whole(plan_app: Any, demo: dict[str, Any], tmp_path: Path) -> None:
+    """15 actions, 10 objectives and 50 updates: every one of them reaches the PDF (over
+    several pages). How long it takes is measured apart from the tests (about 0.2 s here, on
+    the GUI thread under a busy cursor), never asserted in one."""
+    from pypdf import PdfReader
+
+    _window, _ctx, panel = plan_app
+    store = Store(demo["path"])
+    try:
+        pid = demo["plan_id"]
+        for i in range(6):
+            plans.add_objective(store, pid, ObjectiveDraft(f"Mục tiêu thêm {i}", "manual", 10, 5))
+        for i in range(13):
+            plans.add_action(store, pid, ActionDraft(f"Hành động thêm {i}"))
+        for i in range(49):
+            day = date.today() - timedelta(days=7 * i)
+            plans.add_update(store, pid, f"Tuần {i}: gặp phòng CNTT, gửi báo giá", None, day)
+        data = plans.account_plan(store, demo["account_id"], pid)
+    finally:
+        store.close()
+    assert data.plan is not None
+    plan = data.plan
+    assert (len(plan.objectives), len(plan.actions), len(plan.updates)) == (10, 15, 50)
+    panel.data = data
+    panel.export_pdf(client_safe=False, path=tmp_path / "big.pdf")
+    reader = PdfReader(tmp_path / "big.pdf")
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert len(reader.pages) > 1
+    assert "Mục tiêu thêm 5" in text and "Hành động thêm 12" in text and "Tuần 48" in text

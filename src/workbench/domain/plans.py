@@ -11,6 +11,7 @@ data"), which the UI and the PDF show as such: a made-up zero would read as a fa
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -289,6 +290,18 @@ def clean_action(draft: ActionDraft) -> dict[str, Any]:
         "opportunity_id": draft.opportunity_id or None,
         "contact_id": draft.contact_id or None,
     }
+
+
+def moved(ids: Sequence[str], item: str, step: int) -> list[str]:
+    """`ids` with `item` moved `step` places (negative: up), stopping at either end; unchanged
+    when `item` is not there."""
+    result = list(ids)
+    if item not in result:
+        return result
+    old = result.index(item)
+    new = max(0, min(len(result) - 1, old + step))
+    result.insert(new, result.pop(old))
+    return result
 
 
 def clean_update_text(text: str) -> str:

@@ -16,8 +16,10 @@ other objectives and the actions.
 
 from __future__ import annotations
 
+import errno
 import html
 import os
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -36,9 +38,9 @@ h2 { font-size: 10.5pt; color: #1e4f8a; margin-top: 10px; margin-bottom: 3px; }
 .meta { color: #555; }
 .badge { color: #b3261e; font-weight: bold; }
 table.grid { border-collapse: collapse; }
-table.grid th { background: #e8eef6; text-align: left; padding: 3px 6px; }
-table.grid td { padding: 3px 6px; border-bottom: 1px solid #ddd; vertical-align: top; }
-.overdue { color: #b3261e; font-weight: bold; }
+table.grid th { background: #e8eef6; padding: 3px 4px; }
+table.grid td { padding: 3px 4px; border-bottom: 1px solid #ddd; vertical-align: top; }
+.overdue { color: #b3261e; }
 .muted { color: #777; }
 """
 
@@ -133,39 +135,70 @@ def plan_html(data: AccountPlans, *, client_safe: bool, today: date | None = Non
     return "".join(parts)
 
 
-def _objectives(plan: PlanView, client_safe: bool) -> str:
-    rows = [o for o in plan.objectives if not (client_safe and o.measure in INTERNAL_MEASURES)]
-    if not rows:
-        return _section(tr("Objectives"), f"<p class='muted'>{html.escape(tr('None yet'))}</p>")
-    head = "".join(
-        f"<th>{html.escape(t)}</th>"
-        for t in (
-            tr("Objective"),
-            tr("Measure"),
-            tr("Current"),
-            tr("Target"),
-            tr("Progress"),
-            tr("Due"),
-        )
-    )
+def _grid(columns: list[tuple[str, str]], rows: list[tuple[list[str], str]]) -> str:
+    """A ruled table. `columns`: (title, style) where style holds "w=NN" (percent of the
+    width; wide enough that dates and amounts do not wrap: Qt's no-wrap breaks the shares)
+    and "r" (right-aligned); `rows`: (cells, row
+    class). The header row repeats on every page the table runs onto."""
+
+    def attrs(style: str) -> str:
+        parts = []
+        for flag in style.split():
+            if flag.startswith("w="):
+                parts.append(f" width='{flag[2:]}%'")
+        parts.append(" align='right'" if "r" in style.split() else " align='left'")
+        return "".join(parts)
+
+    head = "".join(f"<th{attrs(style)}>{html.escape(t)}</th>" for t, style in columns)
     body = []
-    for o in rows:
+    for cells, cls in rows:
+        row_attr = f" class='{cls}'" if cls else ""
+        tds = "".join(
+            f"<td{attrs(style)}>{_esc(c)}</td>"
+            for c, (_t, style) in zip(cells, columns, strict=True)
+        )
+        body.append(f"<tr{row_attr}>{tds}</tr>")
+    return (
+        "<table class='grid' width='100%' cellspacing='0'>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def _none_yet(title: str) -> str:
+    return _section(title, f"<p class='muted'>{html.escape(tr('None yet'))}</p>")
+
+
+def _objectives(plan: PlanView, client_safe: bool) -> str:
+    shown = [o for o in plan.objectives if not (client_safe and o.measure in INTERNAL_MEASURES)]
+    if not shown:
+        return _none_yet(tr("Objectives"))
+    columns = [
+        (tr("Objective"), "w=30"),
+        (tr("Measure"), "w=17"),
+        (tr("Current / target"), "w=20 r"),
+        (tr("Progress"), "w=13 r"),
+        (tr("Due"), "w=20"),
+    ]
+    rows = []
+    for o in shown:
         current, target = measure_text(o, plan.currency)
         share = "" if o.progress is None else f"{round(o.progress * 100)}%"
-        cells = (o.title, fmt.label(o.measure), current, target, share, fmt.day(o.due_date))
-        body.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
-    table = f"<table class='grid' width='100%'><tr>{head}</tr>{''.join(body)}</table>"
-    return _section(tr("Objectives"), table)
+        cells = [o.title, fmt.label(o.measure), f"{current} / {target}", share, fmt.day(o.due_date)]
+        rows.append((cells, ""))
+    return _section(tr("Objectives"), _grid(columns, rows))
 
 
 def _actions(plan: PlanView) -> str:
     if not plan.actions:
-        return _section(tr("Actions"), f"<p class='muted'>{html.escape(tr('None yet'))}</p>")
-    head = "".join(
-        f"<th>{html.escape(t)}</th>"
-        for t in (tr("Action"), tr("Owner"), tr("Due"), tr("Status"), tr("For"))
-    )
-    body = []
+        return _none_yet(tr("Actions"))
+    columns = [
+        (tr("Action"), "w=30"),
+        (tr("Owner"), "w=15"),
+        (tr("Due"), "w=22"),
+        (tr("Status"), "w=14"),
+        (tr("For"), "w=19"),
+    ]
+    rows = []
     for a in plan.actions:
         links = []
         if a.opportunity_name:
@@ -173,40 +206,34 @@ def _actions(plan: PlanView) -> str:
             links.append(tr("{name} (archived)", name=name) if a.opportunity_archived else name)
         if a.contact_name:
             links.append(a.contact_name)
-        status = fmt.label(a.status)
-        if a.overdue:
-            status = tr("Overdue")
-        cls = " class='overdue'" if a.overdue else ""
-        cells = (a.title, a.owner_name, fmt.day(a.due_date), status, ", ".join(links))
-        body.append(f"<tr{cls}>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
-    table = f"<table class='grid' width='100%'><tr>{head}</tr>{''.join(body)}</table>"
-    return _section(tr("Actions"), table)
+        status = tr("Overdue") if a.overdue else fmt.label(a.status)
+        cells = [a.title, a.owner_name, fmt.day(a.due_date), status, ", ".join(links)]
+        rows.append((cells, "overdue" if a.overdue else ""))
+    return _section(tr("Actions"), _grid(columns, rows))
 
 
 def _swot(plan: PlanView, client_safe: bool) -> str:
     left = _list(tr("Strengths"), plan.strengths)
     right = _list(tr("Opportunities"), plan.opportunities)
+    cell = "<td width='50%' valign='top'>"
     if client_safe:
-        grid = f"<table width='100%'><tr><td width='50%'>{left}</td><td>{right}</td></tr></table>"
+        grid = f"<table width='100%'><tr>{cell}{left}</td>{cell}{right}</td></tr></table>"
         return _section(tr("Strengths and opportunities"), grid)
     weak = _list(tr("Weaknesses"), plan.weaknesses)
     threats = _list(tr("Threats"), plan.threats)
     grid = (
-        f"<table width='100%'><tr><td width='50%'>{left}</td><td>{weak}</td></tr>"
-        f"<tr><td>{right}</td><td>{threats}</td></tr></table>"
+        f"<table width='100%'><tr>{cell}{left}</td>{cell}{weak}</td></tr>"
+        f"<tr>{cell}{right}</td>{cell}{threats}</td></tr></table>"
     )
     return _section(tr("SWOT"), grid) + _list(tr("Competitors"), plan.competitors)
 
 
 def _updates(plan: PlanView) -> str:
     if not plan.updates:
-        return _section(tr("Update log"), f"<p class='muted'>{html.escape(tr('None yet'))}</p>")
-    body = "".join(
-        f"<tr><td width='18%'>{_esc(fmt.day(u.written_on))}</td>"
-        f"<td width='20%'>{_esc(u.author_name)}</td><td>{_esc(u.text)}</td></tr>"
-        for u in plan.updates
-    )
-    return _section(tr("Update log"), f"<table class='grid' width='100%'>{body}</table>")
+        return _none_yet(tr("Update log"))
+    columns = [(tr("When"), "w=22"), (tr("Written by"), "w=16"), (tr("Update"), "w=62")]
+    rows = [([fmt.day(u.written_on), u.author_name, u.text], "") for u in plan.updates]
+    return _section(tr("Update log"), _grid(columns, rows))
 
 
 def _ensure_gui() -> object:
@@ -223,17 +250,15 @@ def _ensure_gui() -> object:
     return app
 
 
-def write_plan_pdf(
-    data: AccountPlans, path: Path, *, client_safe: bool, today: date | None = None
-) -> Path:
-    """Render the plan to `path` (A4 portrait, 15 mm margins) and return the path."""
+def render_plan_pdf(data: AccountPlans, *, client_safe: bool, today: date | None = None) -> bytes:
+    """The plan as PDF bytes (A4 portrait, 15 mm margins), rendered in memory."""
     _ensure_gui()
-    from PySide6.QtCore import QMarginsF
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF
     from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer = QPdfWriter(str(path))
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
     writer.setPageLayout(
         QPageLayout(
             QPageSize(QPageSize.PageSizeId.A4),
@@ -252,4 +277,33 @@ def write_plan_pdf(
     doc.setDefaultFont(font)
     doc.setHtml(plan_html(data, client_safe=client_safe, today=today))
     doc.print_(writer)
+    del writer  # finishes the PDF into the buffer
+    buffer.close()
+    content: QByteArray = buffer.data()
+    return bytes(content.data())
+
+
+def write_plan_pdf(
+    data: AccountPlans, path: Path, *, client_safe: bool, today: date | None = None
+) -> Path:
+    """Render the plan and write it to `path`; returns the path.
+
+    Why render first and write through Python: QPdfWriter on a path it cannot open fails
+    silently (an empty or missing file, no error). Rendered to memory, the file is written by
+    Python, so an unwritable place raises OSError with the reason, and the write goes through a
+    temporary file next to the target: a failure never leaves a half-written PDF or clobbers
+    the one already there."""
+    content = render_plan_pdf(data, client_safe=client_safe, today=today)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        with temp.open("xb") as out:  # the user's umask, as for any file they save
+            out.write(content)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
     return path

@@ -1,8 +1,8 @@
 """Account plans: the read model of an account's plan and every write to it.
 
 Why plain SQL here: the read model joins six tables and computes four measures; the unit of
-work's session runs it as driver SQL (as the sync inbox does), so services stay free of
-SQLAlchemy and the dock gets everything in one worker call.
+work's session runs it through the shared plain-SQL helpers (storage/sql.py), so services stay
+free of SQLAlchemy and the dock gets everything in one worker call.
 
 Measures (current value of an objective), each `None` ("no data") when the account has no
 rows of the kind the measure counts, never a made-up zero:
@@ -43,18 +43,18 @@ from workbench.domain.plans import (
     current_plan_index,
     is_overdue,
     is_stale,
+    moved,
     parse_period,
     period_of,
 )
 from workbench.domain.text import fold
 from workbench.services.results import Saved
+from workbench.storage.sql import as_date, mapped_rows, marks, rows
 from workbench.storage.store import Store, UnitOfWork
 
 PLAN_TABLES = ("account_plans", "plan_objectives", "plan_actions", "plan_updates")
 # Tables whose rows feed a computed measure or a name the dock shows.
 SOURCE_TABLES = ("opportunities", "holdings", "positions", "activities", "activity_attendees")
-
-Rows = list[dict[str, Any]]
 
 
 class AccountLookupError(LookupError):
@@ -62,19 +62,6 @@ class AccountLookupError(LookupError):
 
 
 # -- reading -----------------------------------------------------------------------------------
-def _rows(conn: Any, sql: str, params: Sequence[Any] = ()) -> Rows:
-    result = conn.exec_driver_sql(sql, tuple(params))
-    return [dict(r) for r in result.mappings()]
-
-
-def _day(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def _person(row: Mapping[str, Any], prefix: str = "") -> str:
     given = row.get(f"{prefix}given_name")
     if given is None:
@@ -88,25 +75,25 @@ def _person(row: Mapping[str, Any], prefix: str = "") -> str:
     ).display()
 
 
-def _family_ids(conn: Any, account_id: str) -> list[str]:
+def _family_ids(session: Any, account_id: str) -> list[str]:
     """The account and every account below it (child accounts, their children, ...)."""
-    rows = _rows(
-        conn,
+    found = mapped_rows(
+        session,
         "WITH RECURSIVE fam(id) AS (SELECT ? UNION "
         "SELECT a.id FROM accounts a JOIN fam ON a.parent_id = fam.id "
         "WHERE a.deleted_at IS NULL) SELECT id FROM fam",
         (account_id,),
     )
-    return [str(r["id"]) for r in rows]
+    return [str(r["id"]) for r in found]
 
 
-def _scalar(conn: Any, sql: str, params: Sequence[Any]) -> Any:
-    rows = conn.exec_driver_sql(sql, tuple(params)).fetchall()
-    return rows[0][0] if rows else None
+def _scalar(session: Any, sql: str, params: Sequence[Any]) -> Any:
+    found = rows(session, sql, params)
+    return found[0][0] if found else None
 
 
 def measure_value(
-    conn: Any,
+    session: Any,
     measure: str,
     account_id: str,
     start: date,
@@ -116,13 +103,12 @@ def measure_value(
 ) -> int | None:
     """The current value of one computed measure for the account, or None for no data."""
     if measure == Measure.REVENUE_WON:
-        family = _family_ids(conn, account_id)
-        marks = ",".join("?" * len(family))
-        live = f"account_id IN ({marks}) AND deleted_at IS NULL"
-        if not _scalar(conn, f"SELECT COUNT(*) FROM opportunities WHERE {live}", family):
+        family = _family_ids(session, account_id)
+        live = f"account_id IN ({marks(len(family))}) AND deleted_at IS NULL"
+        if not _scalar(session, f"SELECT COUNT(*) FROM opportunities WHERE {live}", family):
             return None
         won = _scalar(
-            conn,
+            session,
             f"SELECT COALESCE(SUM(amount_minor), 0) FROM opportunities WHERE {live} "
             "AND stage = 'won' AND currency = ? AND close_date >= ? AND close_date <= ?",
             [*family, currency, start.isoformat(), end.isoformat()],
@@ -130,14 +116,14 @@ def measure_value(
         return int(won or 0)
     if measure == Measure.PRODUCT_LINES:
         if not _scalar(
-            conn,
+            session,
             "SELECT COUNT(*) FROM holdings WHERE account_id = ? AND deleted_at IS NULL",
             (account_id,),
         ):
             return None
         return int(
             _scalar(
-                conn,
+                session,
                 "SELECT COUNT(DISTINCT p.product_line) FROM holdings h "
                 "JOIN products p ON p.id = h.product_id "
                 "WHERE h.account_id = ? AND h.deleted_at IS NULL "
@@ -148,14 +134,14 @@ def measure_value(
         )
     if measure == Measure.STAKEHOLDER_COVERAGE:
         if not _scalar(
-            conn,
+            session,
             "SELECT COUNT(*) FROM positions WHERE account_id = ? AND deleted_at IS NULL",
             (account_id,),
         ):
             return None
         return int(
             _scalar(
-                conn,
+                session,
                 "SELECT COUNT(*) FROM positions WHERE account_id = ? AND deleted_at IS NULL "
                 "AND end_date IS NULL AND strength >= 3",
                 (account_id,),
@@ -164,14 +150,14 @@ def measure_value(
         )
     if measure == Measure.DECISION_MEETINGS:
         if not _scalar(
-            conn,
+            session,
             "SELECT COUNT(*) FROM activities WHERE account_id = ? AND deleted_at IS NULL",
             (account_id,),
         ):
             return None
         return int(
             _scalar(
-                conn,
+                session,
                 "SELECT COUNT(DISTINCT a.id) FROM activities a "
                 "JOIN activity_attendees aa ON aa.activity_id = a.id AND aa.deleted_at IS NULL "
                 "JOIN positions p ON p.contact_id = aa.contact_id AND p.deleted_at IS NULL "
@@ -186,9 +172,9 @@ def measure_value(
     return None
 
 
-def _plan_view(conn: Any, plan_id: str, today: date) -> PlanView | None:
-    found = _rows(
-        conn,
+def _plan_view(session: Any, plan_id: str, today: date) -> PlanView | None:
+    found = mapped_rows(
+        session,
         "SELECT p.*, u.name AS owner_name FROM account_plans p "
         "LEFT JOIN users u ON u.id = p.owner_id WHERE p.id = ?",
         (plan_id,),
@@ -196,11 +182,11 @@ def _plan_view(conn: Any, plan_id: str, today: date) -> PlanView | None:
     if not found:
         return None
     p = found[0]
-    start, end = _day(p["period_start"]), _day(p["period_end"])
+    start, end = as_date(p["period_start"]), as_date(p["period_end"])
     assert start is not None and end is not None
     objectives = []
-    for o in _rows(
-        conn,
+    for o in mapped_rows(
+        session,
         "SELECT * FROM plan_objectives WHERE plan_id = ? AND deleted_at IS NULL "
         "ORDER BY sort_order, created_at, id",
         (plan_id,),
@@ -210,7 +196,7 @@ def _plan_view(conn: Any, plan_id: str, today: date) -> PlanView | None:
             current = None if manual is None else int(manual)
         else:
             current = measure_value(
-                conn, o["measure"], p["account_id"], start, end, p["currency"], today
+                session, o["measure"], p["account_id"], start, end, p["currency"], today
             )
         objectives.append(
             ObjectiveRow(
@@ -220,13 +206,13 @@ def _plan_view(conn: Any, plan_id: str, today: date) -> PlanView | None:
                 int(o["target"]),
                 current,
                 None if manual is None else int(manual),
-                _day(o["due_date"]),
+                as_date(o["due_date"]),
                 int(o["sort_order"] or 0),
             )
         )
     actions = []
-    for a in _rows(
-        conn,
+    for a in mapped_rows(
+        session,
         "SELECT a.*, u.name AS owner_name, o.name AS opp_name, o.deleted_at AS opp_deleted, "
         "c.family_name, c.middle_name, c.given_name, c.name_order "
         "FROM plan_actions a LEFT JOIN users u ON u.id = a.owner_id "
@@ -237,7 +223,7 @@ def _plan_view(conn: Any, plan_id: str, today: date) -> PlanView | None:
         "a.due_date IS NULL, a.due_date, a.created_at, a.id",
         (plan_id,),
     ):
-        due = _day(a["due_date"])
+        due = as_date(a["due_date"])
         actions.append(
             ActionRow(
                 str(a["id"]),
@@ -256,17 +242,21 @@ def _plan_view(conn: Any, plan_id: str, today: date) -> PlanView | None:
         )
     updates = tuple(
         UpdateRow(
-            str(u["id"]), _day(u["written_on"]) or today, u["author_id"], u["name"] or "", u["text"]
+            str(u["id"]),
+            as_date(u["written_on"]) or today,
+            u["author_id"],
+            u["name"] or "",
+            u["text"],
         )
-        for u in _rows(
-            conn,
+        for u in mapped_rows(
+            session,
             "SELECT pu.*, us.name FROM plan_updates pu LEFT JOIN users us ON us.id = pu.author_id "
             "WHERE pu.plan_id = ? AND pu.deleted_at IS NULL "
             "ORDER BY pu.written_on DESC, pu.created_at DESC, pu.id DESC",
             (plan_id,),
         )
     )
-    reviewed = _day(p["last_reviewed"])
+    reviewed = as_date(p["last_reviewed"])
     return PlanView(
         id=str(p["id"]),
         account_id=str(p["account_id"]),
@@ -311,12 +301,14 @@ def account_plan(
     can be linked to."""
     today = today or date.today()
     with store.read() as q:
-        conn = q.session.connection()
-        acc = _rows(conn, "SELECT name, currency FROM accounts WHERE id = ?", (account_id,))
+        session = q.session
+        acc = mapped_rows(
+            session, "SELECT name, currency FROM accounts WHERE id = ?", (account_id,)
+        )
         if not acc:
             raise LookupError(f"account {account_id} not found")
-        refs = _rows(
-            conn,
+        refs = mapped_rows(
+            session,
             "SELECT id, period FROM account_plans WHERE account_id = ? AND deleted_at IS NULL "
             "ORDER BY period_start DESC, period_end DESC",
             (account_id,),
@@ -326,7 +318,7 @@ def account_plan(
         if chosen is None:
             index = current_plan_index(periods, today)
             chosen = refs[index]["id"] if index >= 0 else None
-        plan = _plan_view(conn, chosen, today) if chosen else None
+        plan = _plan_view(session, chosen, today) if chosen else None
         taken = {p.code for p in periods}
         suggestion = period_of(today, "year").code
         if suggestion in taken:
@@ -341,8 +333,8 @@ def account_plan(
             users = tuple(Choice(u.id, u.name) for u in q.users())
             opps = tuple(
                 Choice(str(r["id"]), r["name"])
-                for r in _rows(
-                    conn,
+                for r in mapped_rows(
+                    session,
                     "SELECT id, name FROM opportunities WHERE account_id = ? "
                     "AND deleted_at IS NULL ORDER BY name",
                     (account_id,),
@@ -350,8 +342,8 @@ def account_plan(
             )
             people = tuple(
                 Choice(str(r["id"]), _person(r))
-                for r in _rows(
-                    conn,
+                for r in mapped_rows(
+                    session,
                     "SELECT DISTINCT c.id, c.family_name, c.middle_name, c.given_name, "
                     "c.name_order, c.sort_given FROM positions p JOIN contacts c "
                     "ON c.id = p.contact_id WHERE p.account_id = ? AND p.deleted_at IS NULL "
@@ -379,15 +371,15 @@ def find_account(store: Store, text: str) -> tuple[str, str]:
     if not wanted:
         raise AccountLookupError("name an account")
     with store.read() as q:
-        conn = q.session.connection()
-        by_id = _rows(
-            conn, "SELECT id, name FROM accounts WHERE id = ? AND deleted_at IS NULL", (wanted,)
+        session = q.session
+        by_id = mapped_rows(
+            session, "SELECT id, name FROM accounts WHERE id = ? AND deleted_at IS NULL", (wanted,)
         )
         if by_id:
             return str(by_id[0]["id"]), by_id[0]["name"]
         folded = fold(wanted)
-        exact = _rows(
-            conn,
+        exact = mapped_rows(
+            session,
             "SELECT id, name FROM accounts WHERE name_folded = ? AND deleted_at IS NULL",
             (folded,),
         )
@@ -395,8 +387,8 @@ def find_account(store: Store, text: str) -> tuple[str, str]:
             return str(exact[0]["id"]), exact[0]["name"]
         if not exact:
             escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            exact = _rows(
-                conn,
+            exact = mapped_rows(
+                session,
                 "SELECT id, name FROM accounts WHERE name_folded LIKE ? ESCAPE '\\' "
                 "AND deleted_at IS NULL ORDER BY name_folded LIMIT 6",
                 (escaped + "%",),
@@ -485,7 +477,12 @@ def _child(
         plan = _plan_values(uow, plan_id)
         row = {**values, "plan_id": plan_id, "account_id": plan["account_id"]}
         if order:
-            row["sort_order"] = len(uow.ids_where(table, plan_id=plan_id))
+            last = rows(
+                uow.session,
+                f"SELECT MAX(sort_order) FROM {table} WHERE plan_id = ? AND deleted_at IS NULL",
+                (plan_id,),
+            )[0][0]
+            row["sort_order"] = 0 if last is None else int(last) + 1
         row_id = uow.insert(table, row)
         return Saved(row_id, uow.commit())
 
@@ -512,6 +509,26 @@ def update_objective(store: Store, objective_id: str, draft: ObjectiveDraft) -> 
 
 def archive_objective(store: Store, objective_id: str) -> ChangeSet:
     return _archive_child(store, "plan_objectives", objective_id)
+
+
+def move_objective(store: Store, objective_id: str, step: int) -> ChangeSet:
+    """Move an objective `step` places up (negative) or down its plan's list; sort_order is
+    renumbered 0, 1, 2, ... and only the rows whose number changes are written. At either end
+    nothing moves and the change set is empty."""
+    with store.unit() as uow:
+        moving = uow.values("plan_objectives", objective_id)
+        order = rows(
+            uow.session,
+            "SELECT id, sort_order FROM plan_objectives WHERE plan_id = ? AND deleted_at IS NULL "
+            "ORDER BY sort_order, created_at, id",
+            (moving["plan_id"],),
+        )
+        ids = [str(r[0]) for r in order]
+        before = {str(r[0]): r[1] for r in order}
+        for position, row_id in enumerate(moved(ids, objective_id, step)):
+            if before[row_id] != position:
+                uow.update("plan_objectives", row_id, {"sort_order": position})
+        return uow.commit()
 
 
 def add_action(store: Store, plan_id: str, draft: ActionDraft) -> Saved:

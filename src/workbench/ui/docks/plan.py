@@ -15,8 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QRect, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QResizeEvent
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QCursor,
+    QFont,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
+    QApplication,
     QBoxLayout,
     QCheckBox,
     QComboBox,
@@ -28,6 +38,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -44,7 +55,7 @@ from PySide6.QtWidgets import (
 from workbench.domain.changes import ChangeSet
 from workbench.domain.enums import Measure, PlanStatus
 from workbench.domain.errors import ValidationError
-from workbench.domain.plans import AccountPlans, ActionRow, ObjectiveRow, PlanView
+from workbench.domain.plans import AccountPlans, ActionRow, ObjectiveRow, PlanView, UpdateRow
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
 from workbench.ui.i18n import tr
@@ -149,9 +160,11 @@ OBJECTIVE_COLUMNS = [
         lambda o: current_text(o, _Currency.code),
         align=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
         tooltip=lambda o: current_text(o, _Currency.code, full=True),
-        width=120,
+        width=132,
     ),
-    Column("progress", "Progress", progress_text, width=110),
+    # Centred: the header then keeps clear of the right-aligned one before it (the bar is
+    # painted by ProgressDelegate, which ignores the alignment).
+    Column("progress", "Progress", progress_text, align=Qt.AlignmentFlag.AlignCenter, width=110),
 ]
 ACTION_COLUMNS = [
     Column(
@@ -163,6 +176,37 @@ ACTION_COLUMNS = [
     Column("due", "Due", lambda a: fmt.day(a.due_date), width=112),
     Column("status", "Status", action_status, width=115),
 ]
+
+
+class ObjectivesModel(RowsModel):
+    """The header of a right-aligned column (current / target) sits over its numbers."""
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.TextAlignmentRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.columns)
+        ):
+            return self.columns[section].align
+        return super().headerData(section, orientation, role)
+
+
+def update_line(u: UpdateRow) -> str:
+    """The update's second line: when and who."""
+    return " · ".join(p for p in (fmt.day(u.written_on), u.author_name) if p)
+
+
+UPDATE_COLUMNS = [
+    Column(
+        "text",
+        "Update",
+        lambda u: two(u.text, update_line(u)),
+        tooltip=lambda u: f"{u.text}\n{update_line(u)}",
+    ),
+]
+UPDATES_SHOWN = 5  # rows of the update log on screen; older ones scroll
 
 
 class ActionsModel(RowsModel):
@@ -303,6 +347,9 @@ class PlanPanel(Panel):
         self._generation = 0
         self._filling = False
         self._last_table: QTableView | None = None
+        self._keep_selected: tuple[QTableView, str] | None = None  # reselect after a move
+        self._menu: QMenu | None = None
+        self.export_error: QMessageBox | None = None
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)  # Panel.exposed() also counts the children
@@ -466,7 +513,7 @@ class PlanPanel(Panel):
             bar.addWidget(b)
         return bar
 
-    def _table(self, model: RowsModel, name: str) -> QTableView:
+    def _table(self, model: RowsModel, name: str, *, editable: bool = True) -> QTableView:
         view = make_table(sortable=False)
         view.setObjectName(name)
         view.setModel(model)
@@ -483,10 +530,40 @@ class PlanPanel(Panel):
                 title = tr(col.title)
                 header.resizeSection(i, max(col.width, metrics.horizontalAdvance(title) + 18))
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        view.doubleClicked.connect(lambda _i: self.edit_item())
+        if editable:
+            view.doubleClicked.connect(lambda _i: self.edit_item())
         view.installEventFilter(self)
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(lambda pos, v=view: self._table_menu(v, pos))
         _fit_rows(view, 0)
         return view
+
+    def _view_action(
+        self, view: QTableView, text: str, keys: str | QKeySequence.StandardKey, slot: Any
+    ) -> QAction:
+        """A command of one table: its key works while the table has the focus, and it is in
+        the table's context menu."""
+        action = QAction(text, view)
+        action.setShortcut(QKeySequence(keys))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        action.triggered.connect(slot)
+        view.addAction(action)
+        return action
+
+    def _table_menu(self, view: QTableView, pos: Any) -> None:
+        index = view.indexAt(pos)
+        if not index.isValid():
+            return
+        view.setFocus()
+        view.selectRow(index.row())
+        menu = QMenu(view)
+        for action in view.actions():
+            menu.addAction(action)
+        if view is self.objectives_view:
+            self.move_up_action.setEnabled(index.row() > 0)
+            self.move_down_action.setEnabled(index.row() < self.objectives_model.rowCount() - 1)
+        self._menu = menu  # tests read it; exec blocks
+        menu.popup(view.viewport().mapToGlobal(pos))
 
     def _build_objectives(self) -> QVBoxLayout:
         box = QVBoxLayout()
@@ -496,9 +573,18 @@ class PlanPanel(Panel):
         add.setObjectName("plan.add_objective")
         add.clicked.connect(self.new_objective)
         box.addLayout(self._table_bar(tr("Objectives"), [add]))
-        self.objectives_model = RowsModel(OBJECTIVE_COLUMNS)
+        self.objectives_model = ObjectivesModel(OBJECTIVE_COLUMNS)
         self.objectives_view = self._table(self.objectives_model, "plan.objectives")
         self.objectives_view.setItemDelegateForColumn(2, ProgressDelegate(self.objectives_view))
+        view = self.objectives_view
+        self._view_action(view, tr("Edit…"), "F2", self.edit_item)
+        self.move_up_action = self._view_action(
+            view, tr("Move up"), "Alt+Up", lambda: self.move_objective(-1)
+        )
+        self.move_down_action = self._view_action(
+            view, tr("Move down"), "Alt+Down", lambda: self.move_objective(1)
+        )
+        self._view_action(view, tr("Archive"), QKeySequence.StandardKey.Delete, self.archive_item)
         box.addWidget(self.objectives_view)
         self.objectives_empty = _hint(
             tr(
@@ -523,6 +609,10 @@ class PlanPanel(Panel):
         box.addLayout(self.actions_heading)
         self.actions_model = ActionsModel(ACTION_COLUMNS)
         self.actions_view = self._table(self.actions_model, "plan.actions")
+        view = self.actions_view
+        self._view_action(view, tr("Edit…"), "F2", self.edit_item)
+        self._view_action(view, tr("Mark done"), "Ctrl+Return", self.mark_action_done)
+        self._view_action(view, tr("Archive"), QKeySequence.StandardKey.Delete, self.archive_item)
         box.addWidget(self.actions_view)
         self.actions_empty = _hint(tr("No actions yet. Who does what by when?"))
         box.addWidget(self.actions_empty)
@@ -538,12 +628,18 @@ class PlanPanel(Panel):
         self.update_edit.setClearButtonEnabled(True)
         self.update_edit.returnPressed.connect(self.add_update)
         box.addWidget(self.update_edit)
-        self.updates_label = QLabel()
-        self.updates_label.setObjectName("plan.updates")
-        self.updates_label.setWordWrap(True)
-        self.updates_label.setTextFormat(Qt.TextFormat.RichText)
-        self.updates_label.setAlignment(Qt.AlignmentFlag.AlignTop)
-        box.addWidget(self.updates_label)
+        self.updates_model = RowsModel(UPDATE_COLUMNS)
+        # Not edited in place: a wrong entry is archived and written again.
+        view = self._table(self.updates_model, "plan.updates", editable=False)
+        self.updates_view = view
+        view.horizontalHeader().hide()
+        view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self._view_action(
+            view, tr("Archive entry"), QKeySequence.StandardKey.Delete, self.archive_update
+        )
+        box.addWidget(view)
+        self.updates_empty = _hint(tr("No updates yet. One line a week keeps the plan alive."))
+        box.addWidget(self.updates_empty)
         return box
 
     def _build_swot(self) -> QWidget:
@@ -564,8 +660,12 @@ class PlanPanel(Panel):
         grid = QGridLayout(self.swot)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setVerticalSpacing(2)
-        hint = tr("One item per line")
         for i, (key, label) in enumerate(SWOT_FIELDS):
+            hint = (
+                tr("For the team only: never in the client PDF")
+                if key == "internal_notes"
+                else tr("One item per line")
+            )
             edit = PlanText(key, hint)
             edit.committed.connect(lambda field, text: self.save_fields({field: text}))
             self.texts[key] = edit
@@ -671,35 +771,23 @@ class PlanPanel(Panel):
             self.actions_view.setVisible(bool(plan.actions))
             self.actions_empty.setVisible(not plan.actions)
             self.objectives_view.viewport().update()
+            if self._keep_selected is not None:
+                view, row_id = self._keep_selected
+                self._keep_selected = None
+                model = view.model()
+                if isinstance(model, RowsModel) and model.row_of_id(row_id) >= 0:
+                    view.selectRow(model.row_of_id(row_id))
             self._fill_updates(plan)
         finally:
             self._filling = False
 
     def _fill_updates(self, plan: PlanView) -> None:
-        import html
-
-        if not plan.updates:
-            self.updates_label.setText(
-                f"<span style='color:{GREY}'>"
-                + html.escape(tr("No updates yet. One line a week keeps the plan alive."))
-                + "</span>"
-            )
-            return
-        shown = plan.updates[:6]
-        rows = "".join(
-            "<tr><td style='padding-right:10px; white-space:nowrap; color:gray'>"
-            f"{html.escape(fmt.day(u.written_on))}</td>"
-            f"<td style='padding-right:10px; white-space:nowrap'>{html.escape(u.author_name)}</td>"
-            f"<td>{html.escape(u.text)}</td></tr>"
-            for u in shown
-        )
-        more = len(plan.updates) - len(shown)
-        extra = (
-            f"<div style='color:gray'>{html.escape(tr('and {n} older', n=more))}</div>"
-            if more > 0
-            else ""
-        )
-        self.updates_label.setText(f"<table>{rows}</table>{extra}")
+        self.updates_model.set_rows(list(plan.updates))
+        view = self.updates_view
+        rows = min(len(plan.updates), UPDATES_SHOWN)
+        view.setFixedHeight(view.verticalHeader().defaultSectionSize() * max(1, rows) + 4)
+        view.setVisible(bool(plan.updates))
+        self.updates_empty.setVisible(not plan.updates)
 
     # -- selection helpers -------------------------------------------------------------------
     def selected_objective(self) -> ObjectiveRow | None:
@@ -712,8 +800,13 @@ class PlanPanel(Panel):
         row = self.actions_model.row_at(rows[0].row()) if rows else None
         return row if isinstance(row, ActionRow) else None
 
+    def selected_update(self) -> UpdateRow | None:
+        rows = self.updates_view.selectionModel().selectedRows()
+        row = self.updates_model.row_at(rows[0].row()) if rows else None
+        return row if isinstance(row, UpdateRow) else None
+
     def _focused_table(self) -> QTableView | None:
-        for view in (self.objectives_view, self.actions_view):
+        for view in (self.objectives_view, self.actions_view, self.updates_view):
             if view.hasFocus():
                 return view
         return self._last_table
@@ -871,8 +964,11 @@ class PlanPanel(Panel):
             PlanDialog(self.ctx, self.data.plan, self).open()
 
     def archive_item(self) -> None:
-        """Delete: archive the selected objective or action (Ctrl+Z brings it back)."""
+        """Delete: archive the selected objective, action or update (Ctrl+Z brings it back)."""
         table = self._focused_table()
+        if table is self.updates_view:
+            self.archive_update()
+            return
         objective = self.selected_objective() if table is self.objectives_view else None
         action = self.selected_action() if table is self.actions_view else None
         if objective is None and action is None:
@@ -891,6 +987,43 @@ class PlanPanel(Panel):
             self.ctx.hub.status.emit(tr("Archived {name}. Undo with Ctrl+Z.", name=name))
 
         self._write(tr("archive {name}", name=name), work, after)
+
+    def archive_update(self) -> None:
+        """Archive the selected entry of the update log (a typo, a wrong plan); Ctrl+Z."""
+        update = self.selected_update()
+        if update is None:
+            return
+        short = update.text if len(update.text) <= 40 else update.text[:39] + "…"
+
+        def work(store: Any, _ctx: Any) -> ChangeSet:
+            from workbench.services.plans import archive_update
+
+            return archive_update(store, update.id)
+
+        def after(_changes: Any) -> None:
+            self.ctx.hub.status.emit(tr("Archived {name}. Undo with Ctrl+Z.", name=short))
+
+        self._write(tr("archive {name}", name=short), work, after)
+
+    def move_objective(self, step: int) -> None:
+        """Alt+Up / Alt+Down: move the selected objective up or down the list (Ctrl+Z)."""
+        objective = self.selected_objective()
+        if objective is None:
+            return
+        row = self.objectives_model.row_of_id(objective.id)
+        if not 0 <= row + step < self.objectives_model.rowCount():
+            return
+        view = self.objectives_view
+
+        def work(store: Any, _ctx: Any) -> ChangeSet:
+            from workbench.services.plans import move_objective
+
+            return move_objective(store, objective.id, step)
+
+        def after(_changes: Any) -> None:
+            self._keep_selected = (view, objective.id)
+
+        self._write(tr("move {name}", name=objective.title), work, after)
 
     def focus_filter(self) -> None:
         """Ctrl+F: the plan has no list to filter; jump to the update line instead."""
@@ -912,9 +1045,30 @@ class PlanPanel(Panel):
             path = Path(chosen)
         from workbench.reports.plan_pdf import write_plan_pdf
 
+        # Rendering runs here, on the GUI thread (Qt painting); a big plan takes a few tenths
+        # of a second, so the cursor says so rather than the window seeming stuck.
+        self.ctx.hub.status.emit(tr("Exporting {path}…", path=str(path)))
+        QApplication.setOverrideCursor(QCursor(Qt.CursorShape.WaitCursor))
         try:
             write_plan_pdf(self.data, path, client_safe=client_safe)
         except OSError as exc:
-            self.ctx.hub.status.emit(tr("Not saved: {reason}", reason=str(exc)))
+            QApplication.restoreOverrideCursor()
+            reason = exc.strerror or str(exc)
+            self.ctx.hub.status.emit(tr("PDF not saved: {reason}", reason=reason))
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                tr("PDF not saved"),
+                tr(
+                    "Could not write {path}: {reason}.\n\nThe plan itself is safe; choose "
+                    "another folder or file name and export again.",
+                    path=str(path),
+                    reason=reason,
+                ),
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
+            self.export_error = box
+            box.open()
             return
+        QApplication.restoreOverrideCursor()
         self.ctx.hub.status.emit(tr("Saved {path}", path=str(path)))
