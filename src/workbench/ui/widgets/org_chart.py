@@ -237,6 +237,17 @@ def _fonts() -> tuple[QFont, QFont, QFont]:
     return bold, small, badge
 
 
+_METRICS: dict[str, QFontMetricsF] = {}
+
+
+def _metrics(font: QFont) -> QFontMetricsF:
+    """Metrics of a card font, made once per font rather than per card and per paint."""
+    found = _METRICS.get(font.key())
+    if found is None:
+        found = _METRICS[font.key()] = QFontMetricsF(font)
+    return found
+
+
 class CardItem(QGraphicsItem):
     """One person: stance stripe and tint, name, title, role badge, influence dots and our
     relationship. Drag it onto another card to say whom they report to."""
@@ -256,19 +267,31 @@ class CardItem(QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.OpenHandCursor)
         self.setToolTip(face.tooltip)
-        bold, small, badge = fonts
-        inner = CARD_W - 2 * self.PAD - 6
-        fm_bold, fm_small = QFontMetricsF(bold), QFontMetricsF(small)
-        self._flag_w = QFontMetricsF(badge).horizontalAdvance(face.flag) + 12 if face.flag else 0
-        self._name = fm_bold.elidedText(
-            face.name, Qt.TextElideMode.ElideRight, inner - self._flag_w - 4
-        )
-        self._title = fm_small.elidedText(face.title or "—", Qt.TextElideMode.ElideRight, inner)
-        self._badge_w = QFontMetricsF(badge).horizontalAdvance(face.role_label) + 14
-        who = face.colleague or "—"
-        self._who = fm_small.elidedText(
-            f"{face.strength_label} · {who}", Qt.TextElideMode.ElideRight, inner - 42
-        )
+        self._texts: tuple[str, str, str, float, float] | None = None
+
+    def texts(self) -> tuple[str, str, str, float, float]:
+        """(name, title, colleague line, badge width, flag width), elided to fit the card.
+
+        Worked out on first paint, not when the card is made: a chart of 300 people builds
+        every card but paints the few on screen, and eliding was most of a card's making.
+        """
+        if self._texts is None:
+            face = self.face
+            fm_bold, fm_small, fm_badge = (_metrics(f) for f in self._fonts)
+            inner = CARD_W - 2 * self.PAD - 6
+            flag_w = fm_badge.horizontalAdvance(face.flag) + 12 if face.flag else 0.0
+            self._texts = (
+                fm_bold.elidedText(face.name, Qt.TextElideMode.ElideRight, inner - flag_w - 4),
+                fm_small.elidedText(face.title or "—", Qt.TextElideMode.ElideRight, inner),
+                fm_small.elidedText(
+                    f"{face.strength_label} · {face.colleague or '—'}",
+                    Qt.TextElideMode.ElideRight,
+                    inner - 42,
+                ),
+                fm_badge.horizontalAdvance(face.role_label) + 14,
+                flag_w,
+            )
+        return self._texts
 
     def boundingRect(self) -> QRectF:
         return QRectF(-2, -2, CARD_W + 4, CARD_H + 4)
@@ -309,29 +332,28 @@ class CardItem(QGraphicsItem):
         painter.fillPath(stripe, stance)
 
         bold, small, badge = self._fonts
+        name, title, who, badge_w, flag_w = self.texts()
         x = self.PAD + 6
         painter.setFont(bold)
         painter.setPen(text)
-        fm_bold = QFontMetricsF(bold)
+        fm_bold = _metrics(bold)
         y = self.PAD + fm_bold.ascent()
-        painter.drawText(QPointF(x, y), self._name)
+        painter.drawText(QPointF(x, y), name)
         painter.setFont(small)
-        fm_small = QFontMetricsF(small)
+        fm_small = _metrics(small)
         painter.setPen(muted)
         y += fm_small.height() + 2
-        painter.drawText(QPointF(x, y), self._title)
+        painter.drawText(QPointF(x, y), title)
 
         # role badge and influence dots
         by = y + 7
-        bh = QFontMetricsF(badge).height() + 3
+        bh = _metrics(badge).height() + 3
         pill = QPainterPath()
-        pill.addRoundedRect(QRectF(x, by, self._badge_w, bh), bh / 2, bh / 2)
+        pill.addRoundedRect(QRectF(x, by, badge_w, bh), bh / 2, bh / 2)
         painter.fillPath(pill, QColor(ROLE_COLOURS.get(face.role, GREY)))
         painter.setFont(badge)
         painter.setPen(QColor("white"))
-        painter.drawText(
-            QRectF(x, by, self._badge_w, bh), Qt.AlignmentFlag.AlignCenter, face.role_label
-        )
+        painter.drawText(QRectF(x, by, badge_w, bh), Qt.AlignmentFlag.AlignCenter, face.role_label)
         painter.setPen(Qt.PenStyle.NoPen)
         dot, gap = 7.0, 4.0
         dx = CARD_W - self.PAD - 5 * dot - 4 * gap
@@ -353,10 +375,10 @@ class CardItem(QGraphicsItem):
             painter.drawRoundedRect(QRectF(x + i * 6, ry + 10 - bar_h, 4, bar_h), 1, 1)
         painter.setFont(small)
         painter.setPen(text if face.colleague else muted)
-        painter.drawText(QPointF(x + 28, ry + 9), self._who)
+        painter.drawText(QPointF(x + 28, ry + 9), who)
 
         if face.flag:
-            flag = QRectF(CARD_W - self.PAD - self._flag_w, self.PAD - 1, self._flag_w, bh)
+            flag = QRectF(CARD_W - self.PAD - flag_w, self.PAD - 1, flag_w, bh)
             pill = QPainterPath()
             pill.addRoundedRect(flag, bh / 2, bh / 2)
             painter.fillPath(pill, QColor(AMBER))
