@@ -479,6 +479,33 @@ def test_a_push_answer_that_leaves_nothing_to_pull_saves_the_pull(team: Team) ->
     )
 
 
+def test_a_push_logging_more_than_its_echoes_is_not_caught_up_by_itself(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The device was at the head when it pushed, but the server re-stamped its change (a
+    clock a year fast): the log entry is not an echo, so the answer must not stand in for the
+    pull (the shortcut that skips the log query for a push of echoes only) and the pull
+    brings the server's version of the field."""
+    a, b = team.device("a", "lan"), team.device("b", "lan")
+    acc = new_account(a, "Traphaco")
+    assert a.sync().caught_up and b.sync().caught_up
+    from workbench.storage import outbox
+
+    real = outbox.now_ms
+    monkeypatch.setattr(outbox, "now_ms", lambda: real() + 365 * 24 * 3600 * 1000)
+    edit(a, "accounts", acc, phone="024 3681 1717")
+    before = a.transport.requests
+    report = a.sync()
+    assert report.caught_up and report.pushed == 1
+    assert a.transport.requests - before == 2  # the push, then the pull
+    (stamped,) = team_sql(team, "SELECT fields FROM sync_row WHERE tbl = 'accounts'")
+    server_hlc = load_fields(stamped)["phone"][1]
+    (held,) = a.sql("SELECT fields, hlc FROM sync_version WHERE tbl = 'accounts'")
+    versions = json.loads(held[0])
+    assert (versions["phone"][0] if "phone" in versions else held[1]) == server_hlc
+    assert b.sync().caught_up and b.value("accounts", acc, "phone") == "024 3681 1717"
+
+
 def test_an_admins_new_rows_stay_on_the_admins_device(team: Team) -> None:
     """An admin holds the single scope ``all``: the clean-up of creations moved away before
     the first pull must not take its own new rows for such."""

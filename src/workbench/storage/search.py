@@ -85,7 +85,9 @@ def _write(session: Session, docs: list[dict[str, str]], removed: list[str]) -> 
     if docs:
         # New documents are numbered here as SQLite would number them (the largest rowid plus
         # one, in order), so their index entries need no query for the rowids they got.
-        (last,) = conn.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM search_docs").one()
+        last = 0
+        if any(d["r"] not in old for d in wanted.values()):  # an edit page has none
+            (last,) = conn.exec_driver_sql("SELECT coalesce(max(rowid), 0) FROM search_docs").one()
         params: list[tuple[int | None, str, str, str, str, str]] = []
         index: list[tuple[int, str, str]] = []
         for d in wanted.values():

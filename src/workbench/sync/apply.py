@@ -38,7 +38,6 @@ from workbench.domain.changes import ChangeSet
 from workbench.domain.merge import DELETED, FieldState, Version, merge_remote
 from workbench.storage import capture, outbox
 from workbench.storage.store import Store, UnitOfWork
-from workbench.storage.sync_tables import SyncState
 from workbench.storage.tables import SYNCED_TABLES, Synced
 from workbench.sync.protocol import BootstrapResponse, PulledOp, PullResponse
 
@@ -89,10 +88,18 @@ def apply_pull_page(store: Store, page: PullResponse) -> ChangeSet:
     with store.unit(remote=True) as uow:
         work = _apply_ops(uow, page.ops, authority=None)
         outbox.observe(uow.session, max(page.server_hlc, _max_hlc(page.ops)))
-        uow.session.merge(SyncState(k=CURSOR_KEY, v=str(page.cursor)))
-        uow.session.merge(SyncState(k=HEAD_SEQ_KEY, v=str(page.head_seq)))
+        _put_state(uow.session, {CURSOR_KEY: str(page.cursor), HEAD_SEQ_KEY: str(page.head_seq)})
         del work
         return uow.commit()
+
+
+def _put_state(session: Session, values: dict[str, str]) -> None:
+    """Upsert `sync_state` keys in one statement (an ORM ``merge`` reads each key first and
+    flushes an entity for it: ~0.5 ms a key, for every pull page)."""
+    session.connection().exec_driver_sql(
+        "INSERT INTO sync_state (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+        list(values.items()),
+    )
 
 
 def _max_hlc(ops: Sequence[PulledOp]) -> int:
@@ -124,7 +131,7 @@ def apply_snapshot_page(store: Store, scopes: Iterable[str], page: BootstrapResp
         if page.rows:
             outbox.observe(uow.session, _max_hlc(page.rows))
         position = f"{page.as_of} {page.next or ''}".strip()
-        uow.session.merge(SyncState(k=bootstrap_key(scopes), v=position))
+        _put_state(uow.session, {bootstrap_key(scopes): position})
         return uow.commit()
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from workbench.domain.ids import new_id
 from workbench.domain.merge import (
@@ -56,6 +56,16 @@ SERVER_NODE = "server"
 _SCOPE_TABLES = scoping.SCOPE_TABLES
 _LOG_COLUMNS = ("seq", "op_no", "tbl", "row_id", "fields", "deleted", "scopes", "echo_of")
 _LOG_SCOPE_COLUMNS = ("scope", "seq", "op_no")
+_CHANGE_COLUMNS = (
+    "seq",
+    "change_id",
+    "device_id",
+    "user_id",
+    "hlc",
+    "status",
+    "result",
+    "applied_at",
+)
 
 
 def _plain_rules() -> dict[str, dict[str, int]]:
@@ -158,15 +168,17 @@ class ChangeWriter:
         self.cache = RowCache(conn)
         self._log: list[tuple[Any, ...]] = []
         self._log_scopes: list[tuple[str, int, int]] = []
-        self._ledger: list[dict[str, Any]] = []
+        self._ledger: list[tuple[Any, ...]] = []  # `sync_change` rows, `_CHANGE_COLUMNS`
         self._owners: dict[int, tuple[str, str | None]] = {}  # seq -> (change_id, user_id)
         self._names: dict[str, str | None] = {}
         # user id -> (read, write) scopes, until a change touches a scope-giving row
         self._scopes: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self._scope_sets: dict[str, scoping.ScopeSet] = {}  # what `_scopes` was derived from
         self._log_scope_text: dict[frozenset[str], tuple[str, list[str]]] = {}
         # seq -> {"tbl:id": scopes} of the log entries that repeat that change exactly
         # (`sync_log.echo_of`): the writer's pulls skip them, its push answer carries these.
         self._echoes: dict[int, dict[str, list[str]]] = {}
+        self.only_echoes = True  # every log entry queued so far is an echo (`_append_log`)
 
     # -- scopes --------------------------------------------------------------------------
     def _user_scopes(self, writer: Writer) -> tuple[frozenset[str], frozenset[str]]:
@@ -179,9 +191,17 @@ class ChangeWriter:
         key = writer.user_id
         if key not in self._scopes:
             self.cache.save()  # scope queries read sync_row: make this request's rows visible
-            read = scoping.read_scopes(self.conn, writer.user_id, writer.role)
-            self._scopes[key] = (read, scoping.write_scopes(read, writer.role))
+            found = scoping.scope_set(self.conn, writer.user_id, writer.role)
+            self._scope_sets[key] = found
+            self._scopes[key] = (found.scopes, scoping.write_scopes(found.scopes, writer.role))
         return self._scopes[key]
+
+    def scope_set(self, user_id: str) -> scoping.ScopeSet | None:
+        """The user's scope set as this request read it, while still current: no change
+        since has touched a scope-giving row (each such change drops it, and so does
+        `_user_scopes`' caller, `apply`). Scope versions change only in writes holding the
+        sequencer's lock, as this request does, so nothing else can have changed it."""
+        return self._scope_sets.get(user_id) if user_id in self._scopes else None
 
     # -- the write path ------------------------------------------------------------------
     def prefetch(self, ops: Sequence[protocol.Op]) -> None:
@@ -271,16 +291,16 @@ class ChangeWriter:
     ) -> None:
         self._owners.setdefault(seq, (change_id, writer.user_id))
         self._ledger.append(
-            {
-                "seq": seq,
-                "change_id": change_id,
-                "device_id": writer.device_id,
-                "user_id": writer.user_id,
-                "hlc": hlc,
-                "status": result.status,
-                "result": result.model_dump_json(exclude_defaults=True),
-                "applied_at": self.now(),
-            }
+            (
+                seq,
+                change_id,
+                writer.device_id,
+                writer.user_id,
+                hlc,
+                result.status,
+                result.model_dump_json(exclude_defaults=True),
+                self.now(),
+            )
         )
 
     def flush(self) -> None:
@@ -288,7 +308,13 @@ class ChangeWriter:
         bulk_insert(self.conn, sync_log, _LOG_COLUMNS, self._log)
         bulk_insert(self.conn, sync_log_scope, _LOG_SCOPE_COLUMNS, self._log_scopes)
         if self._ledger:
-            self.conn.execute(insert(sync_change), self._ledger)
+            # `bulk_insert` (a COPY on PostgreSQL, not an executemany of 100 INSERTs for an
+            # edit push) hands values to the driver as they are: the timestamp is converted
+            # here the way the column's type would (`db.UTCDateTime`).
+            stamp = sync_change.c.applied_at.type.bind_processor(self.conn.dialect)
+            if stamp is not None:
+                self._ledger = [(*row[:-1], stamp(row[-1])) for row in self._ledger]
+            bulk_insert(self.conn, sync_change, _CHANGE_COLUMNS, self._ledger)
         self._log, self._log_scopes, self._ledger = [], [], []
 
     # -- one op --------------------------------------------------------------------------
@@ -559,5 +585,7 @@ class ChangeWriter:
             scopes = self._log_scope_text[key] = (_dumps(ordered), ordered)
         if echo_of is not None:
             self._echoes.setdefault(seq, {})[f"{row.tbl}:{row.row_id}"] = scopes[1]
+        else:
+            self.only_echoes = False
         self._log.append((seq, op_no, row.tbl, row.row_id, text, row.deleted, scopes[0], echo_of))
         self._log_scopes += [(s, seq, op_no) for s in scopes[1]]

@@ -131,16 +131,8 @@ def push(
         ).one()
         last: int | None = device.last_device_seq
         flagged = bool(device.clock_flag)
-        ids = [ch.change_id for ch in request.changes]
-        cached = {
-            r.change_id: r
-            for r in conn.execute(
-                select(sync_change.c.change_id, sync_change.c.result).where(
-                    sync_change.c.change_id.in_(ids)
-                )
-            )
-        }
-        counter = lock_counter(conn)
+        cached = _answered(conn, [ch.change_id for ch in request.changes])
+        counter = start = lock_counter(conn)
         # Pushes take the counter lock in turn, so these pauses never overlap and the
         # collector runs between pushes (see `collector_paused`).
         with collector_paused():
@@ -148,7 +140,7 @@ def push(
             changes.prefetch([op for ch in request.changes for op in ch.ops])
             for ch in sorted(request.changes, key=lambda c: c.device_seq):
                 if ch.change_id in cached:
-                    first = ChangeResult.model_validate_json(cached[ch.change_id].result)
+                    first = ChangeResult.model_validate_json(cached[ch.change_id])
                     results.append(
                         first.model_copy(
                             update={"status": "duplicate", "original_status": first.status}
@@ -187,9 +179,13 @@ def push(
                 results.append(result)
                 last = ch.device_seq
             changes.flush()
+            read = changes.scope_set(caller.user_id)
+            # Every seq past the device's cursor is this push's and logs only echoes of it.
+            own = request.position is not None and request.position.cursor == start
+            own = own and changes.only_echoes
             del changes  # its rows go before the collector may run again
         caught_up = (
-            _caught_up_after_push(conn, caller, request.position, counter, results)
+            _caught_up_after_push(conn, caller, request.position, counter, results, read, own)
             if request.position is not None
             else None
         )
@@ -207,6 +203,27 @@ def push(
     )
 
 
+def _answered(conn: Connection, change_ids: list[str]) -> dict[str, str]:
+    """The recorded answers (``sync_change.result``) of those of ``change_ids`` already
+    applied: a push repeated after a lost answer gets them back (SYNC.md §1.6).
+
+    On PostgreSQL the ids go as one array parameter (``= ANY``), not an expanding IN: 100
+    bound parameters cost more to compile, convert and send than the probe itself.
+    """
+    if conn.dialect.name == "postgresql":
+        found = conn.exec_driver_sql(
+            "SELECT change_id, result FROM sync_change WHERE change_id = ANY(%s::text[])",
+            (change_ids,),
+        )
+    else:
+        found = conn.execute(
+            select(sync_change.c.change_id, sync_change.c.result).where(
+                sync_change.c.change_id.in_(change_ids)
+            )
+        )
+    return {change_id: result for change_id, result in found}
+
+
 #: Seqs (server transactions, of up to 1,000 entries each) past the pusher's cursor up to
 #: which a push answer says whether it is caught up; a device further behind is left to pull.
 #: The check is one query that stops at the first entry the device would be sent, so it
@@ -221,9 +238,17 @@ def _caught_up_after_push(
     position: protocol.PullPosition,
     head: int,
     results: Sequence[ChangeResult],
+    read: scoping.ScopeSet | None = None,
+    own: bool = False,
 ) -> int | None:
     """``head`` when a pull from ``position`` would bring nothing but the device's own
     changes, answered before or in this push (`_Echoes`), and no scope event; else None.
+    ``read``: the caller's scope set as the push read it and still current
+    (`ChangeWriter.scope_set`), which spares reading its version again. ``own``: every
+    entry from the cursor to ``head`` was logged by this push as an echo of its own changes
+    (the device was at the head when the push took the sequencer, and nothing it logged
+    differs from what the device sent), so no entry needs looking for: the common case of a
+    device's small edit, spared its log query.
 
     Inside the push's transaction, holding the sequencer: ``head`` is the last seq handed
     out, and nothing can be logged before it while this runs. Saves the device the pull
@@ -231,14 +256,16 @@ def _caught_up_after_push(
     """
     if head - position.cursor > _CAUGHT_UP_SPAN or position.cursor > head:
         return None
-    current = scoping.scope_set(conn, caller.user_id, caller.role)
+    current = read or scoping.scope_set(conn, caller.user_id, caller.role)
     known = _scope_set_at(conn, caller.device_id, position.scope_set_version, current)
     if known is None or not (known is current.scopes or known == current.scopes):
         return None  # scope events to deliver: the pull does that
+    if own or position.cursor == head:
+        return head
     answered = [r.seq for r in results if r.seq is not None]
     through = max([position.answered_through, *answered])
     skip = _Echoes(caller.device_id, through)
-    if position.cursor < head and _page(conn, current.scopes, position.cursor, head, 1, skip):
+    if _page(conn, current.scopes, position.cursor, head, 1, skip):
         return None
     return head
 
