@@ -258,9 +258,9 @@ class StakeholderMapPanel(Panel):
         self.stack.setCurrentIndex(1)
         n = len(m.cards)
         self.summary.setText(
-            tr("{account}: {n} people", account=m.account_name, n=n)
+            tr("{n} people · {account}", account=m.account_name, n=n)
             if n != 1
-            else tr("{account}: 1 person", account=m.account_name)
+            else tr("1 person · {account}", account=m.account_name)
         )
         self.summary.setToolTip(self.summary.text())
         self._show_gaps(m)
