@@ -8,6 +8,7 @@ own pool so it never queues behind database work.
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 import time
@@ -50,18 +51,25 @@ class TaskContext:
 
 
 class Task(QObject):
+    """The GUI thread's handle on one piece of work: its signals, and cancel.
+
+    Only the GUI thread ever holds a Task: the worker gets the task's number, its context and
+    its function (see `Tasks._loop`). A Task is a QObject belonging to the GUI thread, and
+    when the worker held one, the worker could drop the last reference to it (or to a widget
+    a finished function captured), destroying a Qt object on the wrong thread; and its
+    context's callback made every Task a reference cycle, freed whenever and wherever the
+    garbage collector happened to run. Both showed as rare crashes in the test suite.
+    """
+
     finished = Signal(object)
     failed = Signal(object)  # the exception
     progressed = Signal(int, int, str)
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, context: TaskContext) -> None:
         super().__init__()
         self.name = name
-        self.context = TaskContext(self._emit_progress)
+        self.context = context
         self.done = False
-
-    def _emit_progress(self, done: int, total: int, what: str) -> None:
-        self.progressed.emit(done, total, what)
 
     def cancel(self) -> None:
         self.context.cancelled.set()
@@ -71,9 +79,11 @@ StoreFn = Callable[[Any, TaskContext], Any]  # (Store or None before opening, ct
 
 
 class _Bridge(QObject):
-    """Lives on the GUI thread; the worker emits on it, so delivery is queued to the GUI."""
+    """Lives on the GUI thread; the worker emits on it, so delivery is queued to the GUI.
+    Tasks are named by number: the worker never holds one (see `Task`)."""
 
-    delivered = Signal(object, str, object)
+    delivered = Signal(int, str, object)
+    progressed = Signal(int, int, int, str)
 
 
 class Tasks(QObject):
@@ -83,12 +93,16 @@ class Tasks(QObject):
 
     def __init__(self) -> None:
         super().__init__()
-        self._queue: queue.Queue[tuple[Task, StoreFn] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[int, TaskContext, StoreFn] | None] = queue.Queue()
         self._store: Store | None = None
         self._bridge = _Bridge()
         self._bridge.delivered.connect(self._deliver)
+        self._bridge.progressed.connect(self._progress)
         self._pending = 0
-        self._live: set[Task] = set()
+        # number -> (task, its function): the GUI thread holds both until the answer is in,
+        # so the last reference to either is always dropped here, never on the worker.
+        self._live: dict[int, tuple[Task, StoreFn]] = {}
+        self._numbers = itertools.count(1)
         self._thread = threading.Thread(target=self._loop, name="workbench-db", daemon=True)
         self._thread.start()
 
@@ -117,7 +131,12 @@ class Tasks(QObject):
         *,
         needs_store: bool = True,
     ) -> Task:
-        task = Task(name)
+        number = next(self._numbers)
+        bridge = self._bridge
+        context = TaskContext(
+            lambda done, total, what: bridge.progressed.emit(number, done, total, what)
+        )
+        task = Task(name, context)
         if on_done is not None:
             task.finished.connect(on_done)
         if on_error is not None:
@@ -126,7 +145,6 @@ class Tasks(QObject):
             task.failed.connect(self._report)
         if on_progress is not None:
             task.progressed.connect(on_progress)
-        self._live.add(task)
         self._pending += 1
         if self._pending == 1:
             self.busy_changed.emit(True)
@@ -136,7 +154,8 @@ class Tasks(QObject):
                 raise RuntimeError(f"no database is open (task {name})")
             return fn(store, ctx)
 
-        self._queue.put((task, guarded))
+        self._live[number] = (task, guarded)
+        self._queue.put((number, context, guarded))
         return task
 
     @property
@@ -149,9 +168,14 @@ class Tasks(QObject):
             self._queue.put(None)
             self._thread.join(timeout)
 
-    def _deliver(self, task: Task, kind: str, payload: Any) -> None:
+    def _progress(self, number: int, done: int, total: int, what: str) -> None:
+        found = self._live.get(number)
+        if found is not None:
+            found[0].progressed.emit(done, total, what)
+
+    def _deliver(self, number: int, kind: str, payload: Any) -> None:
         self._pending -= 1
-        self._live.discard(task)
+        task, _fn = self._live.pop(number)
         task.done = True
         if kind == "ok":
             task.finished.emit(payload)
@@ -175,14 +199,19 @@ class Tasks(QObject):
                     self._store.close()
                     self._store = None
                 return
-            task, fn = item
+            number, context, fn = item
+            del item
+            kind, payload = "ok", None
             try:
-                if task.context.cancelled.is_set():
+                if context.cancelled.is_set():
                     raise Cancelled
-                result = fn(self._store, task.context)
+                payload = fn(self._store, context)
             except Cancelled:
-                self._bridge.delivered.emit(task, "cancelled", None)
+                kind = "cancelled"
             except BaseException as exc:  # delivered to the GUI, which shows it
-                self._bridge.delivered.emit(task, "error", exc)
-            else:
-                self._bridge.delivered.emit(task, "ok", result)
+                kind, payload = "error", exc
+            # The GUI thread still holds the function (`_live`): drop this thread's reference
+            # before the answer can be handled there, so the last one goes on the GUI thread.
+            del fn, context
+            self._bridge.delivered.emit(number, kind, payload)
+            del payload

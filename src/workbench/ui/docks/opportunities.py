@@ -8,6 +8,7 @@ the most expensive thing an account manager can forget.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -226,7 +227,9 @@ class StageList(QListWidget):
     def __init__(self, stage: str, panel: OpportunitiesPanel) -> None:
         super().__init__()
         self.stage = stage
-        self.panel = panel
+        # A weak reference: the panel holds its columns, and a cycle of widgets left for the
+        # garbage collector to free at a random moment has crashed PySide (see `ui.tasks`).
+        self._panel = weakref.ref(panel)
         self.setObjectName(f"opportunities.board.{stage}")
         self.setItemDelegate(CardDelegate(self))
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
@@ -238,8 +241,18 @@ class StageList(QListWidget):
         self.setStyleSheet("QListWidget { background: transparent; }")
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
-        self.itemDoubleClicked.connect(lambda _i: panel.edit_item())
+        self.itemDoubleClicked.connect(self._edit)
         self.currentItemChanged.connect(self._current)
+
+    @property
+    def panel(self) -> OpportunitiesPanel:
+        panel = self._panel()
+        if panel is None:
+            raise RuntimeError("the board outlived its panel")
+        return panel
+
+    def _edit(self, _item: QListWidgetItem) -> None:
+        self.panel.edit_item()
 
     def _current(self, item: QListWidgetItem | None, _old: Any) -> None:
         if item is not None:

@@ -13,6 +13,7 @@ through the same service with undo, and the chart redraws from the database afte
 from __future__ import annotations
 
 import html
+import weakref
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -168,7 +169,10 @@ class StakeholderMapPanel(Panel):
         chart.card_activated.connect(self.edit_contact)
         chart.reports_to_requested.connect(self.set_reports_to)
         chart.context_requested.connect(self._context_menu)
-        chart.can_drop = self._can_drop
+        # Weakly: the scene lives in this panel, and a bound method stored on it would make a
+        # cycle of widgets for the garbage collector, which has crashed PySide (`ui.tasks`).
+        can_drop = weakref.WeakMethod(self._can_drop)
+        chart.can_drop = lambda person, boss: bool((m := can_drop()) and m(person, boss))
         self._show_empty(tr("Select an account to see its people"))
 
     def _build_header(self) -> QHBoxLayout:
