@@ -221,6 +221,15 @@ class CardDelegate(QStyledItemDelegate):
         painter.restore()
 
 
+def see_through(view: QListWidget) -> None:
+    """Let what is behind a list show through its empty parts. By palette, not by style
+    sheet: a style sheet on the list cascades to its scroll bar, which then loses its native
+    look and draws a black trough."""
+    palette = view.palette()
+    palette.setColor(QPalette.ColorRole.Base, Qt.GlobalColor.transparent)
+    view.setPalette(palette)
+
+
 class StageList(QListWidget):
     """One column of the board; cards dropped here from another column move to its stage."""
 
@@ -238,7 +247,7 @@ class StageList(QListWidget):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setStyleSheet("QListWidget { background: transparent; }")
+        see_through(self)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
         self.itemDoubleClicked.connect(self._edit)
@@ -482,7 +491,7 @@ class OpportunitiesPanel(Panel):
         self.renewal_list = QListWidget()
         self.renewal_list.setObjectName("opportunities.renewal_list")
         self.renewal_list.setFrameShape(QFrame.Shape.NoFrame)
-        self.renewal_list.setStyleSheet("QListWidget { background: transparent; }")
+        see_through(self.renewal_list)
         layout.addWidget(self.renewal_list)
         strip.hide()
         self.renewal_strip = strip
