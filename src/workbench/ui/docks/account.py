@@ -44,6 +44,7 @@ from workbench.ui.models.styled import Look, StyledRowsModel
 from workbench.ui.panel import Panel
 from workbench.ui.widgets.badges import badge, dot_icon, set_badge
 from workbench.ui.widgets.colours import AMBER, GREEN, GREY, RED
+from workbench.ui.widgets.empty import empty_label
 from workbench.ui.widgets.two_line import sorted_view, two
 
 RENEWAL_WINDOW_DAYS = 90
@@ -296,13 +297,10 @@ class AccountPanel(Panel):
         layout.setContentsMargins(0, 0, 0, 0)
         self.stack = QStackedWidget()
         layout.addWidget(self.stack)
-        self.empty_label = QLabel(
-            tr("Select an account in the Accounts list, or press Ctrl+K to find one")
+        self.empty_label = empty_label(
+            "account.empty",
+            tr("Select an account in the Accounts list, or press Ctrl+K to find one"),
         )
-        self.empty_label.setObjectName("account.empty")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setStyleSheet(f"color: {GREY}; padding: 24px; font-size: 14px;")
         self.stack.addWidget(self.empty_label)
         page = QWidget()
         self.stack.addWidget(page)

@@ -28,7 +28,6 @@ from workbench.ui.context import AppContext
 from workbench.ui.docks.conflicts import (
     KeyActions,
     button,
-    empty_label,
     failure_text,
     field_label,
     fit_columns,
@@ -48,6 +47,7 @@ from workbench.ui.models.columns import Column
 from workbench.ui.models.styled import Look, StyledRowsModel
 from workbench.ui.panel import Panel
 from workbench.ui.widgets.colours import AMBER, GREY, RED
+from workbench.ui.widgets.empty import empty_label
 from workbench.ui.widgets.list_parts import count_line
 from workbench.ui.widgets.two_line import sorted_view, two
 
@@ -171,7 +171,7 @@ class AttentionPanel(Panel):
         self.view = sorted_view(self.model, [240, 110])
         self.view.setObjectName("attention.table")
         fit_columns(self.view, (0, 1), {2: 110})
-        self.empty = empty_label("attention.empty")
+        self.empty = empty_label("attention.empty", rich=True)
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.empty)
         layout.addWidget(self.stack, 1)

@@ -58,7 +58,8 @@ from workbench.ui.i18n import language, locale_name, tr
 from workbench.ui.models.columns import Column
 from workbench.ui.models.styled import Look, StyledRowsModel
 from workbench.ui.panel import Panel
-from workbench.ui.widgets.colours import AMBER, GREY, RED
+from workbench.ui.widgets.colours import AMBER, RED
+from workbench.ui.widgets.empty import empty_label
 from workbench.ui.widgets.fields import button_box, error_banner, save_cancel
 from workbench.ui.widgets.form import error_text
 from workbench.ui.widgets.list_parts import count_line
@@ -348,8 +349,6 @@ LOOKS = {
     "kind": Look(foreground=lambda r: RED if r.on_deleted_record else AMBER),
 }
 
-EMPTY_STYLE = f"color: {GREY}; padding: 24px; font-size: 13px;"
-
 
 def set_empty_text(label: QLabel, text: str) -> None:
     """An empty state reads as a headline and its reason: "No conflicts" over "every edit
@@ -407,16 +406,6 @@ def fit_columns(
     view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     if wide_only:
         _WideOnly(view, wide_only)
-
-
-def empty_label(name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(name)
-    label.setTextFormat(Qt.TextFormat.RichText)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setWordWrap(True)
-    label.setStyleSheet(EMPTY_STYLE)
-    return label
 
 
 def hint_label(name: str, text: str) -> QLabel:
@@ -530,7 +519,7 @@ class ConflictsPanel(Panel):
         # "What happened" needs room the values need more; narrow, red "Deleted" and the
         # tooltip say it.
         fit_columns(self.view, (0, 1, 2), {3: 110}, wide_only={3: 620})
-        self.empty = empty_label("conflicts.empty")
+        self.empty = empty_label("conflicts.empty", rich=True)
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.empty)
         layout.addWidget(self.stack, 1)

@@ -11,11 +11,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -32,6 +31,7 @@ from workbench.ui.models.styled import Look, StyledRowsModel
 from workbench.ui.panel import Panel
 from workbench.ui.widgets.badges import dot_icon
 from workbench.ui.widgets.colours import AMBER, BLUE, GREEN, GREY
+from workbench.ui.widgets.empty import empty_label
 from workbench.ui.widgets.list_parts import count_line, debounced, filter_line
 from workbench.ui.widgets.two_line import sorted_view, two
 
@@ -202,11 +202,7 @@ class LeadsPanel(Panel):
         self.stack = QStackedWidget()
         self.view = sorted_view(self.model, WIDTHS)
         self.view.setObjectName("leads.table")
-        self.empty_label = QLabel()
-        self.empty_label.setObjectName("leads.empty")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setStyleSheet(f"color: {GREY}; padding: 24px; font-size: 13px;")
+        self.empty_label = empty_label("leads.empty")
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.empty_label)
         layout.addWidget(self.stack, 1)

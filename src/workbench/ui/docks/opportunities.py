@@ -77,6 +77,7 @@ from workbench.ui.models.opportunities import (
 )
 from workbench.ui.panel import Panel
 from workbench.ui.widgets.colours import AMBER, GREY, RED
+from workbench.ui.widgets.empty import empty_label
 from workbench.ui.widgets.form import error_text
 from workbench.ui.widgets.two_line import sorted_view
 
@@ -376,11 +377,7 @@ class OpportunitiesPanel(Panel):
         board_scroll.setWidgetResizable(True)
         board_scroll.setFrameShape(QFrame.Shape.NoFrame)
         board_scroll.setWidget(self.board)
-        self.empty = QLabel()
-        self.empty.setObjectName("opportunities.empty")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.empty.setStyleSheet(f"color: {GREY}; padding: 24px; font-size: 13px;")
+        self.empty = empty_label("opportunities.empty")
         self.stack.addWidget(self.table)
         self.stack.addWidget(board_scroll)
         self.stack.addWidget(self.empty)

@@ -63,6 +63,7 @@ from workbench.ui.models.columns import ROW_ROLE, Column
 from workbench.ui.models.rows import RowsModel
 from workbench.ui.panel import Panel
 from workbench.ui.widgets.colours import AMBER, GREEN, GREY, RED
+from workbench.ui.widgets.empty import empty_label
 from workbench.ui.widgets.form import error_text
 from workbench.ui.widgets.table import make_table
 from workbench.ui.widgets.two_line import TwoLineDelegate, two
@@ -357,11 +358,7 @@ class PlanPanel(Panel):
         outer.addWidget(self.stack)
 
         # page 0: a message (no account / loading)
-        self.message = QLabel()
-        self.message.setObjectName("plan.message")
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(f"color: {GREY}; padding: 24px; font-size: 13px;")
+        self.message = empty_label("plan.message")
         self.stack.addWidget(self.message)
 
         # page 1: no plan yet

@@ -42,6 +42,7 @@ from workbench.ui.i18n import tr
 from workbench.ui.panel import Panel
 from workbench.ui.widgets.badges import dot_icon
 from workbench.ui.widgets.colours import GREEN, GREY, RED
+from workbench.ui.widgets.empty import empty_label
 from workbench.ui.widgets.form import error_text
 from workbench.ui.widgets.org_chart import STANCE_COLOURS, CardFace, OrgChartView
 
@@ -124,11 +125,7 @@ class StakeholderMapPanel(Panel):
         layout.setContentsMargins(0, 0, 0, 0)
         self.stack = QStackedWidget()
         layout.addWidget(self.stack)
-        self.empty_label = QLabel()
-        self.empty_label.setObjectName("stakeholders.empty")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setStyleSheet(f"color: {GREY}; padding: 24px; font-size: 14px;")
+        self.empty_label = empty_label("stakeholders.empty")
         self.stack.addWidget(self.empty_label)
         page = QWidget()
         self.stack.addWidget(page)

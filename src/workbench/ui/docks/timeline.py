@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListView,
     QPushButton,
@@ -45,6 +44,7 @@ from workbench.ui.models.columns import ROW_ROLE, Column
 from workbench.ui.models.rows import RowsModel
 from workbench.ui.panel import Panel
 from workbench.ui.widgets.colours import AMBER, BLUE, GREEN, GREY, RED
+from workbench.ui.widgets.empty import empty_label
 from workbench.ui.widgets.form import error_text
 
 QUICK_KINDS = ("call", "meeting", "note", "email", "visit")
@@ -366,11 +366,7 @@ class TimelinePanel(Panel):
         self.view.setFrameShape(QFrame.Shape.NoFrame)
         self.view.setUniformItemSizes(False)
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.empty_label = QLabel()
-        self.empty_label.setObjectName("timeline.empty")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setStyleSheet(f"color: {GREY}; padding: 24px; font-size: 13px;")
+        self.empty_label = empty_label("timeline.empty")
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.empty_label)
         layout.addWidget(self.stack, 1)

@@ -68,6 +68,7 @@ from workbench.ui.docks.opportunities import not_saved
 from workbench.ui.i18n import tr
 from workbench.ui.panel import Panel
 from workbench.ui.widgets.colours import AMBER, GREY, RED
+from workbench.ui.widgets.empty import empty_label
 from workbench.ui.widgets.fields import button_box, save_cancel, style_form
 
 Index = QModelIndex | QPersistentModelIndex
@@ -578,11 +579,7 @@ class WhitespacePanel(Panel):
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.clicked.connect(self._clicked)
         self.table.installEventFilter(self)
-        self.empty = QLabel()
-        self.empty.setObjectName("whitespace.empty")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.empty.setStyleSheet(f"color: {GREY}; padding: 24px; font-size: 13px;")
+        self.empty = empty_label("whitespace.empty")
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.empty)
         layout.addWidget(self.stack, 1)
