@@ -60,11 +60,11 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.domain.changes import ChangeSet
-from workbench.domain.errors import ValidationError
 from workbench.domain.pipeline import BOARD_COLUMNS, KINDS, RenewalSuggestion
 from workbench.services.opportunities import OpportunityFilter, OpportunityItem
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
+from workbench.ui.failures import not_saved
 from workbench.ui.i18n import tr
 from workbench.ui.models.columns import ROW_ROLE
 from workbench.ui.models.opportunities import (
@@ -78,7 +78,6 @@ from workbench.ui.models.opportunities import (
 from workbench.ui.panel import Panel
 from workbench.ui.widgets.colours import AMBER, GREY, RED
 from workbench.ui.widgets.empty import empty_label
-from workbench.ui.widgets.form import error_text
 from workbench.ui.widgets.two_line import sorted_view
 
 Index = QModelIndex | QPersistentModelIndex
@@ -89,21 +88,6 @@ CHIP_STYLE = (
     "QToolButton:checked { background: palette(highlight); color: palette(highlighted-text);"
     " border-color: palette(highlight); }"
 )
-
-
-def not_saved(ctx: AppContext) -> Callable[[BaseException], None]:
-    """The failure handler of a dock's writes: why nothing was saved, in the status bar (a
-    refused input in the user's language)."""
-
-    def failed(exc: BaseException) -> None:
-        reason = (
-            "; ".join(error_text(e) for e in exc.errors)
-            if isinstance(exc, ValidationError)
-            else str(exc)
-        )
-        ctx.hub.status.emit(tr("Not saved: {reason}", reason=reason))
-
-    return failed
 
 
 def totals_text(items: list[OpportunityItem]) -> str:

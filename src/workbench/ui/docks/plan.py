@@ -54,17 +54,16 @@ from PySide6.QtWidgets import (
 
 from workbench.domain.changes import ChangeSet
 from workbench.domain.enums import Measure, PlanStatus
-from workbench.domain.errors import ValidationError
 from workbench.domain.plans import AccountPlans, ActionRow, ObjectiveRow, PlanView, UpdateRow
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
+from workbench.ui.failures import not_saved
 from workbench.ui.i18n import tr
 from workbench.ui.models.columns import ROW_ROLE, Column
 from workbench.ui.models.rows import RowsModel
 from workbench.ui.panel import Panel
 from workbench.ui.widgets.colours import AMBER, GREEN, GREY, RED
 from workbench.ui.widgets.empty import empty_label
-from workbench.ui.widgets.form import error_text
 from workbench.ui.widgets.table import make_table
 from workbench.ui.widgets.two_line import TwoLineDelegate, two
 
@@ -823,11 +822,7 @@ class PlanPanel(Panel):
                 after(result)
 
         def failed(exc: BaseException) -> None:
-            if isinstance(exc, ValidationError):
-                message = "; ".join(error_text(e) for e in exc.errors)
-            else:
-                message = str(exc)
-            self.ctx.hub.status.emit(tr("Not saved: {reason}", reason=message))
+            not_saved(self.ctx)(exc)
             self.request_reload()
 
         self.run("plan-write", work, done, failed)

@@ -64,7 +64,7 @@ from workbench.domain.whitespace import (
 from workbench.services.whitespace import WhitespaceView
 from workbench.ui import fmt
 from workbench.ui.context import AppContext
-from workbench.ui.docks.opportunities import not_saved
+from workbench.ui.failures import not_saved
 from workbench.ui.i18n import tr
 from workbench.ui.panel import Panel
 from workbench.ui.widgets.colours import AMBER, GREY, RED
