@@ -102,7 +102,7 @@ class OpportunityDialog(QDialog):
         f.add("Account", "account_id", self.account)
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText(tr("e.g. Cloud backup for the Hà Nội branch"))
-        f.add("Name", "name", self.name_edit)
+        f.add("Opportunity name", "name", self.name_edit)
         self.kind_combo = combo([(fmt.label(k), k) for k in KINDS])
         f.add("Kind", "kind", self.kind_combo)
         self.stage_combo = combo([(fmt.label(s), s) for s in STAGE_ORDER])
@@ -132,7 +132,7 @@ class OpportunityDialog(QDialog):
         f.add("Product line", "product_line", self.line_combo)
         self.notes_edit = QPlainTextEdit()
         self.notes_edit.setTabChangesFocus(True)
-        self.notes_edit.setFixedHeight(72)
+        self.notes_edit.setMinimumHeight(72)  # and it takes the room the dialog has
         f.add("Notes", "notes", self.notes_edit)
         root.addLayout(layout)
         self.error_banner = error_banner("opportunity")
