@@ -215,13 +215,14 @@ def _answered(conn: Connection, change_ids: list[str]) -> dict[str, str]:
             "SELECT change_id, result FROM sync_change WHERE change_id = ANY(%s::text[])",
             (change_ids,),
         )
-    else:
-        found = conn.execute(
-            select(sync_change.c.change_id, sync_change.c.result).where(
-                sync_change.c.change_id.in_(change_ids)
-            )
+    else:  # plain marks: an expanding IN is rendered anew per list length (`rows.RowCache`)
+        table = conn.dialect.identifier_preparer.format_table(sync_change)
+        found = conn.exec_driver_sql(
+            f"SELECT change_id, result FROM {table}"
+            f" WHERE change_id IN ({','.join('?' * len(change_ids))})",
+            tuple(change_ids),
         )
-    return {change_id: result for change_id, result in found}
+    return {change_id: result for change_id, result in found.fetchall()}
 
 
 #: Seqs (server transactions, of up to 1,000 entries each) past the pusher's cursor up to
