@@ -161,6 +161,25 @@ def test_remote_edit_updates_the_field_and_its_seq(store: Store) -> None:
     assert _outbox_ops(store) == []
 
 
+def test_a_remote_contact_edit_rewrites_its_search_document(store: Store) -> None:
+    # The document is built from the row as the page wrote it (`UnitOfWork.update_many`
+    # hands it to the reindex), not read back: the old name and phone must be gone from it.
+    contact_id = _id()
+    first = {"family_name": "Đặng", "given_name": "Thu Hà", "phone": "+84912345678"}
+    apply_pull_page(store, _page(_op(3, "contacts", contact_id, first)))
+    edit = {"family_name": "Lê", "phone": "+84987654321"}
+    apply_pull_page(store, _page(_op(4, "contacts", contact_id, edit, hlc=PAST + 1)))
+
+    with store.read() as q:
+        assert [h.ref_id for h in q.search("le thu")] == [contact_id]
+        assert [h.ref_id for h in q.search("0987654321")] == [contact_id]
+        assert q.search("dang thu") == [] and q.search("0912345678") == []
+        (hit,) = q.search("le thu")
+    assert hit.title == "Lê Thu Hà"
+    ((sort_family,),) = _sql(store, "SELECT sort_family FROM contacts")
+    assert sort_family.startswith("le")
+
+
 def test_newer_pending_local_edit_survives_while_other_fields_take_remote(store: Store) -> None:
     account_id = _id()
     apply_pull_page(store, _page(_account_op(3, account_id)))
