@@ -43,3 +43,18 @@ def test_settle_waits_and_drops_the_outcome() -> None:
     release.set()
     flight.settle()  # no exception: a page fetched ahead and never used is dropped
     assert done == [True]
+
+
+def test_not_ahead_fetches_in_the_caller_before_returning() -> None:
+    # The last push batch of a cycle: the caller has nothing to do meanwhile.
+    seen: list[str] = []
+
+    def fetch() -> bytes:
+        seen.append(threading.current_thread().name)
+        raise ServerUnavailable("connection refused")
+
+    flight = InFlight(fetch, ahead=False)
+    assert seen == [threading.current_thread().name]  # done before the constructor returned
+    flight.settle()  # no thread to wait for
+    with pytest.raises(ServerUnavailable, match="connection refused"):
+        flight.result()

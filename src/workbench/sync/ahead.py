@@ -25,12 +25,18 @@ T = TypeVar("T")
 class InFlight(Generic[T]):
     """``fetch()`` running on its own daemon thread; `result` waits for it."""
 
-    def __init__(self, fetch: Callable[[], T]) -> None:
+    def __init__(self, fetch: Callable[[], T], *, ahead: bool = True) -> None:
+        """``ahead=False``: fetch right here, in the caller's thread, before returning (the
+        caller has nothing to do meanwhile, so a thread would only add its start and the
+        hand-over of the interpreter lock)."""
         self._fetch = fetch
         self._result: T | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="sync-fetch-ahead", daemon=True)
-        self._thread.start()
+        if ahead:
+            self._thread.start()
+        else:
+            self._run()
 
     def _run(self) -> None:
         try:
@@ -40,7 +46,7 @@ class InFlight(Generic[T]):
 
     def result(self) -> T:
         """The answer, or the fetch's exception raised here, in the caller's thread."""
-        self._thread.join()
+        self.settle()
         if self._error is not None:
             raise self._error
         assert self._result is not None
@@ -48,4 +54,5 @@ class InFlight(Generic[T]):
 
     def settle(self) -> None:
         """Wait for the request to end and drop its outcome (the cycle ends without it)."""
-        self._thread.join()
+        if self._thread.is_alive():
+            self._thread.join()

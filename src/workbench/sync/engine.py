@@ -274,11 +274,13 @@ class SyncEngine:
                 return
             entries, request = batch
             self._check()
-            flight = self._send(request)
+            flight = self._send(request, ahead=entries[-1].device_seq < last)
             for _ in range(MAX_ROUNDS):
                 self._progress(done, max(total, done + len(entries)), "push")
-                with collector_paused():
-                    following = self._next_batch(last, entries[-1].device_seq, changes, tally)
+                following = None
+                if entries[-1].device_seq < last:  # else this batch holds all that waited
+                    with collector_paused():
+                        following = self._next_batch(last, entries[-1].device_seq, changes, tally)
                 assert flight is not None  # sent before the loop, or in the round before
                 answer, flight = flight.result(), None
                 # The server starts on the next batch while this answer is recorded. A cancel
@@ -286,7 +288,7 @@ class SyncEngine:
                 # on the server).
                 cancel = self._cancelled()
                 if following is not None and not cancel:
-                    flight = self._send(following[1])
+                    flight = self._send(following[1], ahead=following[0][-1].device_seq < last)
                 # The last batch's answer may move the cursor (`PushResponse.caught_up_to`).
                 position = request.position if following is None else None
                 with collector_paused():
@@ -304,10 +306,10 @@ class SyncEngine:
                 flight.settle()
         raise ProtocolError("the push did not finish in a bounded number of rounds")
 
-    def _send(self, request: PushRequest) -> InFlight[PushResponse]:
-        flight = InFlight(partial(self.client.push, request))
-        if not self.fetch_ahead:
-            flight.settle()
+    def _send(self, request: PushRequest, *, ahead: bool) -> InFlight[PushResponse]:
+        """Send a push batch: on a helper thread while another batch waits to be read and
+        checked (``ahead``), else right here (the last or only batch: a small edit's push)."""
+        flight = InFlight(partial(self.client.push, request), ahead=ahead and self.fetch_ahead)
         return flight
 
     def _next_batch(
