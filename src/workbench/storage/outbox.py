@@ -34,7 +34,6 @@ from workbench.domain.changes import Op, RowChange
 from workbench.domain.hlc import HybridClock, system_now_ms
 from workbench.domain.ids import new_id
 from workbench.domain.merge import DELETED
-from workbench.storage.sync_tables import SyncState
 from workbench.storage.tables import SYNCED_TABLES, Synced
 
 # Version of the op format/synced columns in outbox rows (SYNC.md §1.12). Bump it together with
@@ -86,10 +85,13 @@ class _Touched:
 
 
 def _state(session: Session, keys: Iterable[str]) -> dict[str, str | None]:
-    rows = session.execute(
-        SyncState.__table__.select().where(SyncState.__table__.c.k.in_(list(keys)))
+    """`sync_state` values by key. Plain SQL: every local edit (`tick`) and every sync page
+    (`observe`) reads the clock, and an ORM-run select with an expanding IN cost ~0.3 ms."""
+    wanted = tuple(keys)
+    rows = session.connection().exec_driver_sql(
+        f"SELECT k, v FROM sync_state WHERE k IN ({','.join('?' * len(wanted))})", wanted
     )
-    return {r.k: r.v for r in rows}
+    return dict(rows.fetchall())
 
 
 def _put_state(session: Session, values: Mapping[str, str]) -> None:
