@@ -169,8 +169,7 @@ class SyncEngine:
             self._push_all(tally, changes)
             if not self._at_head:  # else the push answer said there is nothing to pull
                 self._pull_all(tally, changes)
-            if self.waiting():
-                self._push_all(tally, changes)
+            self._push_all(tally, changes)  # what was typed meanwhile; no-op if nothing
             self._retire_removed_scopes(changes)
         except CycleCancelled:
             cancelled_now = True
@@ -181,15 +180,16 @@ class SyncEngine:
         except (Refused, ProtocolError, DeviceForked) as exc:
             error = str(exc)
         finished = not (offline or error or cancelled_now)
+        waiting = self.waiting()
         return SyncReport(
             # The stored head is only the server's head as of the last page: a cycle that
             # failed cannot say the device is caught up, whatever it held before.
-            caught_up=finished and self.caught_up(),
+            caught_up=finished and self._caught_up(waiting),
             pushed=tally.pushed,
             pulled=tally.pulled,
             conflicts=tally.conflicts,
             rejected=tally.rejected,
-            waiting=self.waiting(),
+            waiting=waiting,
             offline=offline,
             error=error,
             cancelled=cancelled_now,
@@ -201,10 +201,15 @@ class SyncEngine:
         return pending_changes(self.store)
 
     def caught_up(self) -> bool:
+        return self._caught_up(self.waiting())
+
+    def _caught_up(self, waiting: int) -> bool:
+        """`caught_up` with the count of waiting changes already read."""
+        if waiting:
+            return False
         state = self._state()
         return (
-            self.waiting() == 0
-            and state.get(CURSOR_KEY) is not None
+            state.get(CURSOR_KEY) is not None
             and state.get(CURSOR_KEY) == state.get(HEAD_SEQ_KEY)
             and not json.loads(state.get(REMOVED_KEY) or "[]")
             and not any(k.startswith(BOOT_PREFIX) for k in state)
@@ -220,12 +225,13 @@ class SyncEngine:
             return {k: v for k, v in rows if v is not None}
 
     # -- push ----------------------------------------------------------------------------
-    def _last_pending(self) -> int | None:
+    def _pending_span(self) -> tuple[int, int | None]:
+        """How many changes wait, and the device_seq of the last one (None: none waits)."""
         with self.store.engine.connect() as conn:
-            found = conn.exec_driver_sql(
-                "SELECT max(device_seq) FROM sync_outbox WHERE state = 'pending'"
-            )
-            return found.scalar()
+            count, last = conn.exec_driver_sql(
+                "SELECT count(*), max(device_seq) FROM sync_outbox WHERE state = 'pending'"
+            ).one()
+            return int(count), last
 
     def _pending(self, up_to: int, after: int = 0) -> list[_Entry]:
         with self.store.engine.connect() as conn:
@@ -258,12 +264,11 @@ class SyncEngine:
         after one whose answer stops the push (a gap, a forked device) is answered the same
         way and changes nothing there.
         """
-        total = self.waiting()
-        done = 0
         # Only what waits now: changes committed while this runs (a user typing, an import)
         # wait for the next push phase, or a busy writer would keep the cycle pushing and
         # never let it pull (SYNC.md P8).
-        last = self._last_pending()
+        total, last = self._pending_span()
+        done = 0
         if last is None:
             return
         flight: InFlight[PushResponse] | None = None
