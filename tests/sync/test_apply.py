@@ -412,3 +412,35 @@ def test_several_ops_of_one_row_in_a_page_apply_in_order_with_derived_columns(
     assert (given, family, gone, seq) == ("Ánh", "Đặng", 1, 6)
     ((sort_family,),) = _sql(store, "SELECT sort_family FROM contacts")
     assert sort_family.startswith("dang")  # derived columns follow the new name
+
+
+def test_rows_read_for_a_page_are_typed_as_a_select_reads_them(store: Store) -> None:
+    # `apply._stored_rows` reads by plain SQL and applies each column's result processor
+    # itself: a date, a datetime, a boolean and a NULL must come back as `select` gives them,
+    # or every later page would see changed values where there are none.
+    from sqlalchemy import select
+
+    from workbench.storage.tables import AccountPlan
+
+    account_id, plan_id = _id(), _id()
+    plan = {
+        "account_id": account_id,
+        "period": "2027",
+        "period_start": "2027-01-01",
+        "period_end": "2027-12-31",
+        "client_knows": True,
+        "last_reviewed": None,
+        "_deleted": True,
+    }
+    apply_pull_page(
+        store, _page(_account_op(3, account_id), _op(4, "account_plans", plan_id, plan))
+    )
+
+    with store.unit(remote=True) as uow:
+        conn = uow.session.connection()
+        (read,) = apply._stored_rows(conn, AccountPlan, [plan_id, _id()])
+        table = AccountPlan.__table__
+        expected = dict(conn.execute(select(table).where(table.c.id == plan_id)).mappings().one())
+    assert read == expected
+    assert read["period_start"] == date(2027, 1, 1) and read["client_knows"] is True
+    assert read["deleted_at"] is not None and read["last_reviewed"] is None

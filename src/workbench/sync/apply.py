@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from workbench.domain.changes import ChangeSet
@@ -184,11 +184,8 @@ def _prefetch(work: _Page, ops: Sequence[PulledOp]) -> None:
                 work.versions[(table, row_id)] = None
                 work.objects[(table, row_id)] = None
             # One query per chunk, plain rows: no entities to build or flush (`update_many`).
-            table_ = model.__table__  # type: ignore[attr-defined]
-            # fetchall: iterating a result fetches row by row, a third of this function's time.
-            found_rows = conn.execute(select(table_).where(table_.c.id.in_(chunk))).mappings()
-            for found in found_rows.fetchall():
-                work.objects[(table, found["id"])] = dict(found)
+            for found in _stored_rows(conn, model, chunk):
+                work.objects[(table, found["id"])] = found
             for row_id, hlc, node, seq, packed, scopes in conn.exec_driver_sql(
                 "SELECT row_id, hlc, node, seq, fields, scopes FROM sync_version"
                 f" WHERE tbl = ? AND row_id IN ({marks})",
@@ -199,6 +196,40 @@ def _prefetch(work: _Page, ops: Sequence[PulledOp]) -> None:
                     {f: (int(v[0]), str(v[1]), v[2]) for f, v in json.loads(packed).items()},
                     set(json.loads(scopes)) if scopes else set(),
                 )
+
+
+# Per model: its column names, the SELECT of them by id (``{marks}`` to fill) and the result
+# processors of the columns that have one (dates, datetimes, booleans on SQLite).
+_SELECTS: dict[type[Synced], tuple[list[str], str, list[tuple[int, Any]]]] = {}
+
+
+def _stored_rows(conn: Any, model: type[Synced], ids: list[str]) -> list[dict[str, Any]]:
+    """Every column of these rows, as ``select(table)`` would read them (each column's own
+    result processor applied), by plain SQL with one mark per id: SQLAlchemy's expanding IN
+    renders the statement anew for each list length, a tenth of a 100-edit page's apply.
+    Rows come back in no particular order; missing ids are simply absent."""
+    plan = _SELECTS.get(model)
+    if plan is None:
+        table = model.__table__  # type: ignore[attr-defined]
+        dialect = conn.dialect
+        quote = dialect.identifier_preparer.quote
+        names = [c.name for c in table.c]
+        processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in table.c]
+        plan = _SELECTS[model] = (
+            names,
+            f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)}"
+            f" WHERE {quote(table.c.id.name)} IN ({{marks}})",
+            [(i, p) for i, p in enumerate(processors) if p is not None],
+        )
+    names, sql, processed = plan
+    found = conn.exec_driver_sql(sql.format(marks=",".join("?" * len(ids))), tuple(ids))
+    out: list[dict[str, Any]] = []
+    for row in found.fetchall():
+        values = list(row)
+        for i, process in processed:
+            values[i] = process(values[i])
+        out.append(dict(zip(names, values, strict=True)))
+    return out
 
 
 _COLUMN_SETS: dict[str, frozenset[str]] = {}
