@@ -9,6 +9,7 @@ line, where they would sit in the shell history and the process list.
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import logging
 import sys
@@ -213,6 +214,11 @@ def serve(args: argparse.Namespace) -> int:
         )
     _log_to_stderr(args.log_level)
     app = create_app(_db_spec(args))
+    # Everything loaded so far (modules, the app, SQLAlchemy's tables) lives as long as the
+    # process: moved out of the collector's sight, a full collection no longer walks it (one
+    # took ~75 ms in the middle of a small edit's push).
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
         app,
         host=args.host,
