@@ -211,27 +211,3 @@ def test_a_recently_used_dead_connection_fails_one_request_only(pg_database: str
         assert _backend_pid(engine) != first
     finally:
         engine.dispose()
-
-
-def test_reads_on_postgresql_go_through_an_autocommit_pool_of_their_own(db_url: str) -> None:
-    engine = db.make_engine(db_url)
-    try:
-        db.upgrade(engine)
-        reads = db.reader(engine)
-        if engine.dialect.name != "postgresql":
-            assert reads is engine  # SQLite: a read transaction gives one snapshot
-            return
-        assert reads is not engine and db.reader(engine) is reads
-        with reads.connect() as conn:
-            assert conn.connection.driver_connection.autocommit is True  # type: ignore[union-attr]
-            with db.write_transaction(engine) as writer:
-                writer.execute(update(db.sync_counter).values(seq=41))
-            # Committed by another connection: the very next statement sees it.
-            assert db.head_seq(conn) == 41
-        with engine.connect() as conn:
-            # The writers' pool as it was: no connection of it switched.
-            assert conn.connection.driver_connection.autocommit is False  # type: ignore[union-attr]
-        engine.dispose()
-        assert reads.pool.checkedin() == 0  # disposed with its engine
-    finally:
-        engine.dispose()

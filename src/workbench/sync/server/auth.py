@@ -42,7 +42,6 @@ from workbench.sync.server.db import (
     devices,
     login_attempts,
     now_utc,
-    reader,
     users,
     write_transaction,
 )
@@ -446,7 +445,7 @@ class Auth:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("invalid token")
         hashed = token_hash(token)
-        with reader(self.engine).connect() as conn:
+        with self.engine.connect() as conn:
             row = conn.execute(
                 select(
                     devices,

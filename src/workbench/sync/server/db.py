@@ -11,9 +11,7 @@ memory, so any number of server processes can serve one database.
 
 from __future__ import annotations
 
-import threading
 import time
-import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -361,35 +359,6 @@ def _pg_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
 
 def _pg_checkin(_dbapi_connection: Any, record: Any) -> None:
     record.info[_IDLE_SINCE] = time.monotonic()
-
-
-_READERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
-_READERS_LOCK = threading.Lock()
-
-
-def reader(engine: Engine) -> Engine:
-    """The engine for a request's reads that need no transaction of their own (the token
-    check, a pull): on PostgreSQL a sibling pool whose connections are in autocommit, so a
-    read costs its statements only, without the BEGIN and ROLLBACK round trips around them;
-    elsewhere ``engine`` itself.
-
-    Same visibility: under READ COMMITTED, PostgreSQL's default, every statement of a
-    transaction sees a fresh snapshot, exactly as an autocommit statement does. A pool of its
-    own rather than switching pooled connections to autocommit and back per request: that
-    switch made the connection's next statements slower (see `_pg_checkout`). Disposed with
-    ``engine``.
-    """
-    if engine.dialect.name != "postgresql":
-        return engine
-    with _READERS_LOCK:
-        found = _READERS.get(engine)
-        if found is None:
-            found = create_engine(engine.url, isolation_level="AUTOCOMMIT")
-            event.listen(found, "checkout", _pg_checkout)
-            event.listen(found, "checkin", _pg_checkin)
-            event.listen(engine, "engine_disposed", lambda _engine: found.dispose())
-            _READERS[engine] = found
-        return found
 
 
 @contextmanager

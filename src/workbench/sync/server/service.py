@@ -55,7 +55,6 @@ from workbench.sync.server.db import (
     head_seq,
     lock_counter,
     now_utc,
-    reader,
     set_counter,
     sync_change,
     sync_log,
@@ -380,7 +379,7 @@ def pull(engine: Engine, caller: Caller, request: PullRequest, clock: Clock) -> 
         raise Refusal("upgrade_required", f"this server speaks sync schema {SCHEMA_VERSION}")
     if request.hlc:
         clock.observe(min(request.hlc, clock.tick()))  # never let a skewed client drag us
-    with reader(engine).connect() as conn, conn.begin():
+    with engine.connect() as conn, conn.begin():
         # The caught-up poll costs three primary-key reads: the scope version, the head and
         # the device's scope set (see `scopes.scope_set` and `_scope_set_at`).
         current = scoping.scope_set(conn, caller.user_id, caller.role)
