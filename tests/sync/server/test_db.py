@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, insert, inspect, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from workbench.sync.server import db
 
@@ -169,45 +169,3 @@ def test_s0005_packs_stored_fields_and_unpacks_them_on_the_way_back(db_url: str)
     with engine.connect() as conn:
         assert json.loads(conn.execute(select(db.sync_row.c.fields)).scalar_one()) == old
     engine.dispose()
-
-
-def _backend_pid(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
-
-
-def _terminate(database_url: str, pid: int) -> None:
-    import psycopg
-
-    with psycopg.connect(database_url, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-
-
-def test_a_dead_pooled_postgresql_connection_idle_a_while_is_replaced(
-    pg_database: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # No ping on every checkout (`db._pg_checkout`): one after the connection sat idle.
-    engine = db.make_engine(pg_database)
-    try:
-        first = _backend_pid(engine)
-        assert _backend_pid(engine) == first  # the pool hands the same connection back
-        _terminate(pg_database, first)
-        monkeypatch.setattr(db, "PG_PING_AFTER_IDLE_S", 0.0)
-        second = _backend_pid(engine)  # pinged, found dead, replaced: no error
-        assert second != first
-    finally:
-        engine.dispose()
-
-
-def test_a_recently_used_dead_connection_fails_one_request_only(pg_database: str) -> None:
-    # The trade-off of not pinging every checkout: the request that meets a connection the
-    # database dropped moments ago fails, SQLAlchemy drops the pool, and the next one works.
-    engine = db.make_engine(pg_database)
-    try:
-        first = _backend_pid(engine)
-        _terminate(pg_database, first)
-        with pytest.raises(OperationalError):
-            _backend_pid(engine)
-        assert _backend_pid(engine) != first
-    finally:
-        engine.dispose()
