@@ -101,12 +101,16 @@ def _put_state(session: Session, values: Mapping[str, str]) -> None:
     )
 
 
+#: The `sync_state` key of this database's device id.
+DEVICE_ID_KEY = "device_id"
+
+
 def device_id(session: Session) -> str:
     """This database's device id, made (UUIDv7) and stored on first use."""
-    current = _state(session, ["device_id"]).get("device_id")
+    current = _state(session, [DEVICE_ID_KEY]).get(DEVICE_ID_KEY)
     if not current:
         current = new_id()
-        _put_state(session, {"device_id": current})
+        _put_state(session, {DEVICE_ID_KEY: current})
     return current
 
 

@@ -219,6 +219,11 @@ class SyncEngine:
         if self._cancelled():
             raise CycleCancelled
 
+    def _device_id(self, state: dict[str, str]) -> str:
+        """This file's device id, from the `sync_state` just read when it is there (it is once
+        the file has one: a store of its own costs a session per request)."""
+        return state.get(outbox.DEVICE_ID_KEY) or self.store.device_id()
+
     def _state(self) -> dict[str, str]:
         with self.store.engine.connect() as conn:  # a read: no unit of work needed
             rows = conn.exec_driver_sql("SELECT k, v FROM sync_state").fetchall()
@@ -335,7 +340,7 @@ class SyncEngine:
                 request = PushRequest(
                     protocol=PROTOCOL,
                     schema_version=outbox.SYNC_SCHEMA_VERSION,
-                    device_id=self.store.device_id(),
+                    device_id=self._device_id(state),
                     hlc=max(1, int(state.get("hlc", "0"))),
                     changes=[change for _, change in valid],
                     # Not while a bootstrap is unfinished: the pull settles its scopes.
@@ -454,7 +459,7 @@ class SyncEngine:
             changes.append(uow.commit())
         tally.pushed += answered
         if forked:
-            self.store.set_sync_state({"device_id": new_id()})
+            self.store.set_sync_state({outbox.DEVICE_ID_KEY: new_id()})
             raise DeviceForked(
                 "this database was restored from an older copy; sign in again "
                 "(workbench login) to sync it as a new device. Unsent edits are kept."
@@ -482,7 +487,7 @@ class SyncEngine:
             self._check()
             state = self._state()
             request = PullRequest(
-                device_id=self.store.device_id(),
+                device_id=self._device_id(state),
                 schema_version=outbox.SYNC_SCHEMA_VERSION,
                 cursor=int(state.get(CURSOR_KEY, "0")),
                 scope_set_version=int(state.get(SCOPE_SET_VERSION_KEY, "0")),
