@@ -103,7 +103,7 @@ _cache: WeakKeyDictionary[Engine, dict[tuple[str, str], ScopeSet]] = WeakKeyDict
 _cache_lock = threading.Lock()
 
 
-def scope_set(conn: Connection, user_id: str, role: str) -> ScopeSet:
+def scope_set(conn: Connection, user_id: str, role: str, token: str | None = None) -> ScopeSet:
     """`read_scopes` with its version token, computed once per process and scope version.
 
     Why: an account manager holds thousands of accounts, and every pull (most of them the
@@ -122,7 +122,8 @@ def scope_set(conn: Connection, user_id: str, role: str) -> ScopeSet:
         return ScopeSet("", frozenset({ALL_SCOPE}))
     if role == "finance":
         return ScopeSet("", _scopes(conn, user_id, role))
-    token = conn.execute(_TOKEN_QUERY, {"user_id": user_id}).scalar_one_or_none() or ""
+    if token is None:  # else the caller read it just now, in a statement of its own
+        token = conn.execute(_TOKEN_QUERY, {"user_id": user_id}).scalar_one_or_none() or ""
     key = (user_id, role)
     per_engine = _cache.get(conn.engine)
     found = per_engine.get(key) if per_engine is not None else None

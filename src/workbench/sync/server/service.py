@@ -57,11 +57,13 @@ from workbench.sync.server.db import (
     now_utc,
     set_counter,
     sync_change,
+    sync_counter,
     sync_log,
     sync_log_scope,
     sync_row,
     sync_row_scope,
     sync_scope_set,
+    sync_scope_version,
     users,
     write_transaction,
 )
@@ -326,9 +328,32 @@ def _scope_set_at(
     raw = conn.execute(
         _SCOPE_SET_AT, {"device_id": device_id, "version": version}
     ).scalar_one_or_none()
+    return _stored_scope_set(version, raw, current)
+
+
+def _stored_scope_set(
+    version: int, raw: str | None, current: scoping.ScopeSet
+) -> frozenset[str] | None:
+    """`_scope_set_at` from the stored text ``raw`` of ``version`` (None: no such row)."""
+    if version == 0:
+        return frozenset()
     if raw is None:
         return None
     return current.scopes if raw == current.text else frozenset(json.loads(raw))
+
+
+#: What every pull reads first, in one statement (one round trip, not three): the user's
+#: scope version token (`scopes.scope_set`), the head, and the scope set the device was told
+#: about (`_scope_set_at`). The token is read no later than the rows a cache miss then reads,
+#: as `scopes.scope_set` requires.
+_POLL = select(
+    select(sync_scope_version.c.token)
+    .where(sync_scope_version.c.user_id == bindparam("user_id"))
+    .scalar_subquery()
+    .label("token"),
+    select(sync_counter.c.seq).where(sync_counter.c.id == 1).scalar_subquery().label("head"),
+    _SCOPE_SET_AT.scalar_subquery().label("known"),
+)
 
 
 def _settle_scope_set(engine: Engine, device_id: str, current: scoping.ScopeSet) -> int:
@@ -382,10 +407,18 @@ def pull(engine: Engine, caller: Caller, request: PullRequest, clock: Clock) -> 
     with engine.connect() as conn, conn.begin():
         # The caught-up poll costs three primary-key reads: the scope version, the head and
         # the device's scope set (see `scopes.scope_set` and `_scope_set_at`).
-        current = scoping.scope_set(conn, caller.user_id, caller.role)
+        poll = conn.execute(
+            _POLL,
+            {
+                "user_id": caller.user_id,
+                "device_id": caller.device_id,
+                "version": request.scope_set_version,
+            },
+        ).one()
+        current = scoping.scope_set(conn, caller.user_id, caller.role, token=poll.token or "")
         scopes = current.scopes
-        head = head_seq(conn)
-        known = _scope_set_at(conn, caller.device_id, request.scope_set_version, current)
+        head = int(poll.head)
+        known = _stored_scope_set(request.scope_set_version, poll.known, current)
         if known is None:
             known = frozenset()
         if known is scopes or known == scopes:
