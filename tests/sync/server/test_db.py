@@ -169,3 +169,19 @@ def test_s0005_packs_stored_fields_and_unpacks_them_on_the_way_back(db_url: str)
     with engine.connect() as conn:
         assert json.loads(conn.execute(select(db.sync_row.c.fields)).scalar_one()) == old
     engine.dispose()
+
+
+def test_postgresql_connections_never_prepare_statements(pg_database: str) -> None:
+    # `db.make_engine`: prepared statements get generic plans, which were slow for the
+    # pushes' array lookups. Run one query past psycopg's threshold: still not prepared.
+    engine = db.make_engine(pg_database)
+    try:
+        with engine.connect() as conn:
+            driver = conn.connection.driver_connection
+            assert driver is not None and driver.prepare_threshold is None  # type: ignore[attr-defined]
+            for _ in range(8):
+                conn.exec_driver_sql("SELECT count(*) FROM pg_class WHERE relname = %s", ("x",))
+            prepared = conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements")
+            assert prepared.scalar_one() == 0
+    finally:
+        engine.dispose()
