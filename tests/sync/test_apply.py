@@ -415,11 +415,12 @@ def test_several_ops_of_one_row_in_a_page_apply_in_order_with_derived_columns(
 
 
 def test_rows_read_for_a_page_are_typed_as_a_select_reads_them(store: Store) -> None:
-    # `apply._stored_rows` reads by plain SQL and applies each column's result processor
-    # itself: a date, a datetime, a boolean and a NULL must come back as `select` gives them,
-    # or every later page would see changed values where there are none.
+    # `store.stored_rows`, which the pull's apply reads with, runs plain SQL and applies each
+    # column's result processor itself: a date, a datetime, a boolean and a NULL must come
+    # back as `select` gives them, or every later page would see changes where there are none.
     from sqlalchemy import select
 
+    from workbench.storage.store import stored_rows
     from workbench.storage.tables import AccountPlan
 
     account_id, plan_id = _id(), _id()
@@ -438,7 +439,7 @@ def test_rows_read_for_a_page_are_typed_as_a_select_reads_them(store: Store) -> 
 
     with store.unit(remote=True) as uow:
         conn = uow.session.connection()
-        (read,) = apply._stored_rows(conn, AccountPlan, [plan_id, _id()])
+        (read,) = stored_rows(conn, AccountPlan, [plan_id, _id()])
         table = AccountPlan.__table__
         expected = dict(conn.execute(select(table).where(table.c.id == plan_id)).mappings().one())
     assert read == expected

@@ -34,6 +34,7 @@ from workbench.domain.changes import Op, RowChange
 from workbench.domain.hlc import HybridClock, system_now_ms
 from workbench.domain.ids import new_id
 from workbench.domain.merge import DELETED
+from workbench.storage import sql
 from workbench.storage.tables import SYNCED_TABLES, Synced
 
 # Version of the op format/synced columns in outbox rows (SYNC.md §1.12). Bump it together with
@@ -89,7 +90,7 @@ def _state(session: Session, keys: Iterable[str]) -> dict[str, str | None]:
     (`observe`) reads the clock, and an ORM-run select with an expanding IN cost ~0.3 ms."""
     wanted = tuple(keys)
     rows = session.connection().exec_driver_sql(
-        f"SELECT k, v FROM sync_state WHERE k IN ({','.join('?' * len(wanted))})", wanted
+        f"SELECT k, v FROM sync_state WHERE k IN ({sql.marks(len(wanted))})", wanted
     )
     return dict(rows.fetchall())
 

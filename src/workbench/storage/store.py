@@ -21,7 +21,7 @@ from workbench.domain.changes import ChangeSet, Op, RowChange
 from workbench.domain.ids import new_id
 from workbench.domain.names import NameOrder, name_order, sort_keys
 from workbench.domain.text import fold
-from workbench.storage import capture, outbox, search
+from workbench.storage import capture, outbox, search, sql
 from workbench.storage.engine import make_engine
 from workbench.storage.migrate import upgrade
 from workbench.storage.queries import Queries
@@ -461,6 +461,41 @@ def _update_rows(
         _UPDATES[key] = plan
     sql, values, processed = plan
     conn.exec_driver_sql(sql, _bound(rows, values, processed))
+
+
+# Per model: its column names, the SELECT of them by id (``{marks}`` to fill) and the result
+# processors of the columns that have one (dates, datetimes, booleans on SQLite).
+_SELECTS: dict[type[Synced], tuple[list[str], str, list[tuple[int, Any]]]] = {}
+
+
+def stored_rows(conn: Any, model: type[Synced], ids: list[str]) -> list[dict[str, Any]]:
+    """Every column of these rows, as ``select(table)`` would read them (each column's own
+    result processor applied), by plain SQL with one mark per id: SQLAlchemy's expanding IN
+    renders the statement anew for each list length, a tenth of a 100-edit page's apply.
+    Rows come back in no particular order; missing ids are simply absent. Beside
+    `_insert_rows` and `_update_rows`, which write rows the same way."""
+    plan = _SELECTS.get(model)
+    if plan is None:
+        table = model.__table__  # type: ignore[attr-defined]
+        dialect = conn.dialect
+        quote = dialect.identifier_preparer.quote
+        names = [c.name for c in table.c]
+        processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in table.c]
+        plan = _SELECTS[model] = (
+            names,
+            f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)}"
+            f" WHERE {quote(table.c.id.name)} IN ({{marks}})",
+            [(i, p) for i, p in enumerate(processors) if p is not None],
+        )
+    names, statement, processed = plan
+    found = conn.exec_driver_sql(statement.format(marks=sql.marks(len(ids))), tuple(ids))
+    out: list[dict[str, Any]] = []
+    for row in found.fetchall():
+        values = list(row)
+        for i, process in processed:
+            values[i] = process(values[i])
+        out.append(dict(zip(names, values, strict=True)))
+    return out
 
 
 def _bound(

@@ -36,8 +36,8 @@ from sqlalchemy.orm import Session
 
 from workbench.domain.changes import ChangeSet
 from workbench.domain.merge import DELETED, FieldState, Version, merge_remote
-from workbench.storage import capture, outbox
-from workbench.storage.store import Store, UnitOfWork
+from workbench.storage import capture, outbox, sql
+from workbench.storage.store import Store, UnitOfWork, stored_rows
 from workbench.storage.tables import SYNCED_TABLES, Synced
 from workbench.sync.protocol import BootstrapResponse, PulledOp, PullResponse
 
@@ -179,12 +179,12 @@ def _prefetch(work: _Page, ops: Sequence[PulledOp]) -> None:
         ids = list(dict.fromkeys(ids))
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+            marks = sql.marks(len(chunk))
             for row_id in chunk:
                 work.versions[(table, row_id)] = None
                 work.objects[(table, row_id)] = None
             # One query per chunk, plain rows: no entities to build or flush (`update_many`).
-            for found in _stored_rows(conn, model, chunk):
+            for found in stored_rows(conn, model, chunk):
                 work.objects[(table, found["id"])] = found
             for row_id, hlc, node, seq, packed, scopes in conn.exec_driver_sql(
                 "SELECT row_id, hlc, node, seq, fields, scopes FROM sync_version"
@@ -196,40 +196,6 @@ def _prefetch(work: _Page, ops: Sequence[PulledOp]) -> None:
                     {f: (int(v[0]), str(v[1]), v[2]) for f, v in json.loads(packed).items()},
                     set(json.loads(scopes)) if scopes else set(),
                 )
-
-
-# Per model: its column names, the SELECT of them by id (``{marks}`` to fill) and the result
-# processors of the columns that have one (dates, datetimes, booleans on SQLite).
-_SELECTS: dict[type[Synced], tuple[list[str], str, list[tuple[int, Any]]]] = {}
-
-
-def _stored_rows(conn: Any, model: type[Synced], ids: list[str]) -> list[dict[str, Any]]:
-    """Every column of these rows, as ``select(table)`` would read them (each column's own
-    result processor applied), by plain SQL with one mark per id: SQLAlchemy's expanding IN
-    renders the statement anew for each list length, a tenth of a 100-edit page's apply.
-    Rows come back in no particular order; missing ids are simply absent."""
-    plan = _SELECTS.get(model)
-    if plan is None:
-        table = model.__table__  # type: ignore[attr-defined]
-        dialect = conn.dialect
-        quote = dialect.identifier_preparer.quote
-        names = [c.name for c in table.c]
-        processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in table.c]
-        plan = _SELECTS[model] = (
-            names,
-            f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)}"
-            f" WHERE {quote(table.c.id.name)} IN ({{marks}})",
-            [(i, p) for i, p in enumerate(processors) if p is not None],
-        )
-    names, sql, processed = plan
-    found = conn.exec_driver_sql(sql.format(marks=",".join("?" * len(ids))), tuple(ids))
-    out: list[dict[str, Any]] = []
-    for row in found.fetchall():
-        values = list(row)
-        for i, process in processed:
-            values[i] = process(values[i])
-        out.append(dict(zip(names, values, strict=True)))
-    return out
 
 
 _COLUMN_SETS: dict[str, frozenset[str]] = {}
